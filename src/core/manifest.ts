@@ -1,0 +1,82 @@
+/**
+ * The manifest: the index and receipt of a run. Pure: made from the run's plain data. It holds no
+ * timestamps or machine facts, so the same command gives the same bytes.
+ */
+import type { FileIndex, Grouping, PassedOver, ShardInfo } from '../types.js';
+import type { GroupCounts } from './plan.js';
+
+export const MANIFEST_FORMAT = 1;
+
+export interface ManifestInput {
+  version: string;
+  options: Record<string, unknown>;
+  indexes: readonly FileIndex[];
+  kept: readonly number[];
+  grouping: Grouping;
+  counts: readonly GroupCounts[];
+  passedOver: readonly PassedOver[];
+  epochs: number;
+  worldSize: number;
+  shards: readonly ShardInfo[];
+}
+
+export function buildManifest(m: ManifestInput): Record<string, unknown> {
+  const stepsPerEpoch = m.counts.reduce((n, c) => n + c.batchesPerEpoch, 0);
+  const examplesPerEpoch = m.counts.reduce((n, c) => n + c.batchesPerEpoch * c.globalBatchSize, 0);
+  const tailPerEpoch = m.counts.reduce((n, c) => n + c.tailPerEpoch, 0);
+  const groupOf = new Map<string, string>();
+  m.grouping.groups.forEach((g) => {
+    for (const d of g.members) groupOf.set((m.indexes[d.fileIndex] as FileIndex).file.path, g.id);
+  });
+  return {
+    tool: 'samebatch',
+    format: MANIFEST_FORMAT,
+    version: m.version,
+    options: m.options,
+    layout: {
+      line: 'one global batch of one group: examples in rank order; rank r holds examples[r*batch_size, (r+1)*batch_size)',
+      step_order: 'line k of the concatenated shards is global step k; epochs follow each other',
+    },
+    totals: {
+      epochs: m.epochs,
+      world_size: m.worldSize,
+      steps_per_epoch: stepsPerEpoch,
+      steps: stepsPerEpoch * m.epochs,
+      examples_per_epoch: examplesPerEpoch,
+      tail_left_out_per_epoch: tailPerEpoch,
+      groups: m.grouping.groups.length,
+      files: m.indexes.length,
+      records: m.indexes.reduce((n, ix) => n + ix.records, 0),
+      records_kept: m.kept.reduce((n, k) => n + k, 0),
+    },
+    inputs: m.indexes.map((ix, i) => ({
+      path: ix.file.path,
+      id: ix.file.id,
+      bytes: ix.bytes,
+      records: ix.records,
+      kept: m.kept[i],
+      type: ix.type,
+      no_in_batch_neg: ix.file.noInBatchNeg,
+      group: groupOf.get(ix.file.path) ?? null,
+    })),
+    groups: m.grouping.groups.map((g, i) => {
+      const c = m.counts[i] as GroupCounts;
+      return {
+        id: g.id,
+        merged: g.merged,
+        members: g.members.map((d) => (m.indexes[d.fileIndex] as FileIndex).file.path),
+        examples: g.size,
+        type: g.type,
+        no_in_batch_neg: g.noInBatchNeg,
+        batch_size: g.batchSize,
+        global_batch_size: c.globalBatchSize,
+        batches_per_epoch: c.batchesPerEpoch,
+        tail_left_out_per_epoch: c.tailPerEpoch,
+      };
+    }),
+    skipped: m.grouping.skipped,
+    dropped: m.grouping.dropped,
+    passed_over: m.passedOver,
+    shards: m.shards,
+  };
+}

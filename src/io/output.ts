@@ -1,0 +1,261 @@
+/**
+ * Output: shards written into a temporary directory beside --out and renamed into place at the
+ * end, so a failed or interrupted run leaves no partial output and any earlier output untouched.
+ * Or batch lines on standard output, with backpressure, where a closed pipe ends the run quietly.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash, type Hash } from 'node:crypto';
+import { SamebatchError } from '../errors.js';
+import type { ShardInfo } from '../types.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_TOOL = 'samebatch';
+
+function errno(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? 'error';
+}
+
+function writeError(target: string, err: unknown): SamebatchError {
+  return new SamebatchError('E_WRITE', `${target}: write failed (${errno(err)}): ${(err as Error).message}`, {
+    location: { file: target },
+    cause: err,
+  });
+}
+
+/** True when `dir` holds a manifest that samebatch wrote. */
+export function isSamebatchOutput(dir: string): boolean {
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST_FILE), 'utf8')) as { tool?: unknown };
+    return m.tool === MANIFEST_TOOL;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses an --out that would lose something: an earlier samebatch output without --force, or
+ * anything that is not a samebatch output (samebatch never replaces what it did not write).
+ */
+export function checkOutDir(out: string, force: boolean): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(out);
+  } catch {
+    return;
+  }
+  if (!stat.isDirectory()) {
+    throw new SamebatchError('E_OUT_FOREIGN', `--out ${out}: exists and is not a directory; samebatch will not replace it`);
+  }
+  if (fs.readdirSync(out).length === 0) return;
+  if (isSamebatchOutput(out)) {
+    if (!force) throw new SamebatchError('E_OUT_EXISTS', `--out ${out}: holds an earlier samebatch output; pass --force to replace it`);
+    return;
+  }
+  throw new SamebatchError(
+    'E_OUT_FOREIGN',
+    `--out ${out}: is a non-empty directory without a samebatch ${MANIFEST_FILE}; samebatch will not replace it, even with --force (choose a new or empty directory)`,
+  );
+}
+
+export class OutDir {
+  readonly tmp: string;
+  private done = false;
+
+  constructor(readonly out: string) {
+    const parent = path.dirname(path.resolve(out));
+    try {
+      fs.mkdirSync(parent, { recursive: true });
+      this.tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(path.resolve(out))}.samebatch-tmp-`));
+      // mkdtemp makes the directory private; the output should get the usual mode.
+      fs.chmodSync(this.tmp, 0o777 & ~process.umask());
+    } catch (err) {
+      throw writeError(parent, err);
+    }
+  }
+
+  writeFile(name: string, data: string): void {
+    const p = path.join(this.tmp, name);
+    try {
+      fs.writeFileSync(p, data);
+    } catch (err) {
+      throw writeError(p, err);
+    }
+  }
+
+  /** Moves the finished output into place; an earlier output is replaced only now. */
+  commit(): void {
+    const target = path.resolve(this.out);
+    let old: string | null = null;
+    try {
+      if (fs.existsSync(target)) {
+        if (fs.readdirSync(target).length === 0) fs.rmdirSync(target);
+        else {
+          old = `${this.tmp}.old`;
+          fs.renameSync(target, old);
+        }
+      }
+      fs.renameSync(this.tmp, target);
+    } catch (err) {
+      if (old !== null && !fs.existsSync(target)) fs.renameSync(old, target);
+      throw writeError(target, err);
+    }
+    this.done = true;
+    if (old !== null) fs.rmSync(old, { recursive: true, force: true });
+  }
+
+  /** Removes the temporary directory; safe to call more than once and after commit. */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    fs.rmSync(this.tmp, { recursive: true, force: true });
+  }
+}
+
+export interface BatchSink {
+  /** Writes one batch line; returns false once the reader has gone (a closed pipe). */
+  write(line: Buffer, examples: number): Promise<boolean>;
+  /** Flushes and returns the shards written (none for standard output). */
+  finish(): Promise<ShardInfo[]>;
+}
+
+const FLUSH_AT = 4 << 20;
+
+export function shardName(i: number): string {
+  return `batches-${String(i).padStart(5, '0')}.jsonl`;
+}
+
+/** Shards capped by batches and bytes; a batch never straddles two shards. */
+export class ShardWriter implements BatchSink {
+  private readonly shards: ShardInfo[] = [];
+  private fd: number | null = null;
+  private hash: Hash | null = null;
+  private current: ShardInfo | null = null;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private step = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly maxBatches: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  private target(): string {
+    return path.join(this.dir, this.current?.file ?? '');
+  }
+
+  private flush(): void {
+    if (this.fd === null || this.pendingBytes === 0) return;
+    const data = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+    try {
+      let off = 0;
+      while (off < data.length) off += fs.writeSync(this.fd, data, off);
+    } catch (err) {
+      throw writeError(this.target(), err);
+    }
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private closeShard(): void {
+    if (this.fd === null || this.current === null || this.hash === null) return;
+    this.flush();
+    try {
+      fs.closeSync(this.fd);
+    } catch (err) {
+      throw writeError(this.target(), err);
+    }
+    this.current.sha256 = this.hash.digest('hex');
+    this.shards.push(this.current);
+    this.fd = null;
+    this.current = null;
+    this.hash = null;
+  }
+
+  private openShard(): void {
+    this.current = { file: shardName(this.shards.length), first_step: this.step, batches: 0, examples: 0, bytes: 0, sha256: '' };
+    this.hash = createHash('sha256');
+    try {
+      this.fd = fs.openSync(this.target(), 'wx');
+    } catch (err) {
+      throw writeError(this.target(), err);
+    }
+  }
+
+  async write(line: Buffer, examples: number): Promise<boolean> {
+    const c = this.current;
+    if (
+      c === null ||
+      (c.batches > 0 &&
+        ((this.maxBatches > 0 && c.batches >= this.maxBatches) || (this.maxBytes > 0 && c.bytes + line.length > this.maxBytes)))
+    ) {
+      this.closeShard();
+      this.openShard();
+    }
+    const s = this.current as ShardInfo;
+    s.batches++;
+    s.examples += examples;
+    s.bytes += line.length;
+    (this.hash as Hash).update(line);
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    this.step++;
+    if (this.pendingBytes >= FLUSH_AT) this.flush();
+    return true;
+  }
+
+  async finish(): Promise<ShardInfo[]> {
+    this.closeShard();
+    return this.shards;
+  }
+
+  /** Closes an open shard file after a failure (the directory itself is removed by OutDir). */
+  dispose(): void {
+    if (this.fd !== null) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // already failing; the temporary directory goes anyway
+      }
+      this.fd = null;
+    }
+  }
+}
+
+/** Batch lines on a stream (standard output): awaits 'drain', and treats EPIPE as the reader's choice to stop. */
+export class StreamSink implements BatchSink {
+  private closed = false;
+  private failure: Error | null = null;
+
+  constructor(private readonly stream: NodeJS.WritableStream) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') this.closed = true;
+      else this.failure = err;
+    });
+  }
+
+  async write(line: Buffer): Promise<boolean> {
+    if (this.failure) throw writeError('standard output', this.failure);
+    if (this.closed) return false;
+    if (!this.stream.write(line)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          this.stream.off('close', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('error', done);
+        this.stream.on('close', done);
+      });
+    }
+    if (this.failure) throw writeError('standard output', this.failure);
+    return !this.closed;
+  }
+
+  async finish(): Promise<ShardInfo[]> {
+    return [];
+  }
+}

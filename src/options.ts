@@ -1,0 +1,148 @@
+/**
+ * Options, declared once: one typed table with defaults and documentation. The CLI generates its
+ * kebab-case flags from it, `--help` prints it, and `resolveOptions` validates in one place.
+ */
+import { SamebatchError } from './errors.js';
+
+export interface BuildOptions {
+  batchSize: number;
+  worldSize: number;
+  seed: number;
+  epochs: number;
+  smallThreshold: number;
+  dropThreshold: number;
+  maxExamplesPerDataset: number | null;
+  knowledgeDistillation: boolean;
+  recursive: boolean;
+  out: string;
+  shardMaxBatches: number;
+  shardMaxBytes: number;
+  force: boolean;
+  provenance: boolean;
+  logLevel: string;
+}
+
+type Kind = 'posint' | 'nonnegint' | 'int' | 'bytes' | 'flag' | 'string' | 'level';
+
+export interface OptionSpec {
+  key: keyof BuildOptions;
+  flag: string;
+  /** Value placeholder in --help; absent for flags. */
+  arg?: string;
+  kind: Kind;
+  default: number | boolean | string | null;
+  /** Default as shown in --help when it differs from the raw value. */
+  defaultText?: string;
+  help: string;
+}
+
+const MiB = 1024 * 1024;
+
+export const BUILD_OPTIONS: readonly OptionSpec[] = [
+  { key: 'out', flag: '--out', arg: 'DIR|-', kind: 'string', default: null, defaultText: 'required',
+    help: 'output directory (shards + manifest.json, written atomically), or - for batch lines on stdout' },
+  { key: 'batchSize', flag: '--batch-size', arg: 'N', kind: 'posint', default: 8,
+    help: 'default per-device batch size; symmetric datasets get half of it (rounded down), a dataset\'s batch_size field overrides' },
+  { key: 'worldSize', flag: '--world-size', arg: 'N', kind: 'posint', default: 1,
+    help: 'number of ranks (devices); a global batch is batch size × world size examples' },
+  { key: 'seed', flag: '--seed', arg: 'N', kind: 'int', default: 42,
+    help: 'seed of every random choice (shuffles, example cap)' },
+  { key: 'epochs', flag: '--epochs', arg: 'N', kind: 'posint', default: 1,
+    help: 'epochs to write; each is shuffled anew' },
+  { key: 'smallThreshold', flag: '--small-threshold', arg: 'N', kind: 'nonnegint', default: 0,
+    help: 'data files with fewer examples are small: merged per (directory, type), or skipped when given as a file argument' },
+  { key: 'dropThreshold', flag: '--drop-threshold', arg: 'N', kind: 'nonnegint', default: 0,
+    help: 'a merged group of small files with fewer examples is dropped' },
+  { key: 'maxExamplesPerDataset', flag: '--max-examples-per-dataset', arg: 'N', kind: 'posint', default: null, defaultText: 'no cap',
+    help: 'keep a seeded random subset of N records of each larger data file (the subset depends on that file alone)' },
+  { key: 'knowledgeDistillation', flag: '--knowledge-distillation', kind: 'flag', default: false,
+    help: 'keep pos_scores/neg_scores (every record must carry both); without it they are removed' },
+  { key: 'recursive', flag: '--recursive', kind: 'flag', default: false,
+    help: 'walk subdirectories of directory arguments; each directory merges only its own small files' },
+  { key: 'shardMaxBatches', flag: '--shard-max-batches', arg: 'N', kind: 'nonnegint', default: 0, defaultText: '0 = no cap',
+    help: 'start a new shard after this many batches' },
+  { key: 'shardMaxBytes', flag: '--shard-max-bytes', arg: 'SIZE', kind: 'bytes', default: 128 * MiB, defaultText: '128MiB',
+    help: 'start a new shard before it would exceed SIZE bytes (suffixes K, M, G, KiB, MiB, GiB; 0 = no cap); a batch is never split, so a single larger batch gets a shard of its own' },
+  { key: 'force', flag: '--force', kind: 'flag', default: false,
+    help: 'replace an earlier samebatch output in --out (a non-empty directory without a samebatch manifest is always refused)' },
+  { key: 'provenance', flag: '--provenance', kind: 'flag', default: false,
+    help: 'add to every batch line a "provenance" list: "path:line" of each example, in example order' },
+  { key: 'logLevel', flag: '--log-level', arg: 'LEVEL', kind: 'level', default: 'info',
+    help: 'log level on stderr: fatal, error, warn, info, debug, silent' },
+];
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Parses "128MiB", "64M", "1G", "4096" to bytes (K/M/G are powers of 1024 as well). */
+export function parseByteSize(text: string): number | null {
+  const m = /^(\d+)\s*(k|kb|kib|m|mb|mib|g|gb|gib|b)?$/i.exec(text.trim());
+  if (!m || m[1] === undefined) return null;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'b').toLowerCase()[0];
+  const mult = unit === 'k' ? 1024 : unit === 'm' ? MiB : unit === 'g' ? 1024 * MiB : 1;
+  const v = n * mult;
+  return Number.isSafeInteger(v) ? v : null;
+}
+
+function parseValue(spec: OptionSpec, raw: unknown): number | boolean | string {
+  const bad = (rule: string): never => {
+    throw new SamebatchError('E_OPTION', `option ${spec.flag}: ${rule}, got ${JSON.stringify(raw)}`);
+  };
+  switch (spec.kind) {
+    case 'flag':
+      return raw === true;
+    case 'string':
+      if (typeof raw !== 'string' || raw === '') bad('must be a non-empty string');
+      return raw as string;
+    case 'level':
+      if (typeof raw !== 'string' || !LEVELS.includes(raw)) bad(`must be one of ${LEVELS.join(', ')}`);
+      return raw as string;
+    case 'bytes': {
+      const v = typeof raw === 'number' ? raw : parseByteSize(String(raw));
+      if (v === null || !Number.isSafeInteger(v) || v < 0) bad('must be a byte size such as 64MiB, 1G or 4096');
+      return v as number;
+    }
+    default: {
+      const text = String(raw).trim();
+      if (!/^-?\d+$/.test(text)) bad('must be a whole number');
+      const v = Number(text);
+      if (!Number.isSafeInteger(v)) bad('must be a safe integer');
+      if (spec.kind === 'posint' && v < 1) bad('must be at least 1');
+      if (spec.kind === 'nonnegint' && v < 0) bad('must be 0 or more');
+      return v;
+    }
+  }
+}
+
+/** Validates raw option values (from commander or a library caller) and fills in defaults. */
+export function resolveOptions(raw: Partial<Record<keyof BuildOptions, unknown>>): BuildOptions {
+  const out: Record<string, unknown> = {};
+  for (const spec of BUILD_OPTIONS) {
+    const value = raw[spec.key];
+    if (value === undefined || value === null) {
+      if (spec.key === 'out') throw new SamebatchError('E_USAGE', 'option --out DIR|- is required');
+      out[spec.key] = spec.default;
+    } else {
+      out[spec.key] = parseValue(spec, value);
+    }
+  }
+  return out as unknown as BuildOptions;
+}
+
+/** The options that shape the data (everything but where output goes and how loud the log is). */
+export function dataOptions(o: BuildOptions): Record<string, unknown> {
+  return {
+    batch_size: o.batchSize,
+    world_size: o.worldSize,
+    seed: o.seed,
+    epochs: o.epochs,
+    small_threshold: o.smallThreshold,
+    drop_threshold: o.dropThreshold,
+    max_examples_per_dataset: o.maxExamplesPerDataset,
+    knowledge_distillation: o.knowledgeDistillation,
+    recursive: o.recursive,
+    shard_max_batches: o.shardMaxBatches,
+    shard_max_bytes: o.shardMaxBytes,
+    provenance: o.provenance,
+  };
+}
