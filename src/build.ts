@@ -7,22 +7,25 @@ import { capRecords } from './core/cap.js';
 import { batchLineParts } from './core/batch-line.js';
 import { exampleLocator, groupDatasets, type DatasetInput } from './core/group.js';
 import { buildManifest } from './core/manifest.js';
-import { assertSomeBatches, countGroup, planEpoch } from './core/plan.js';
+import { assertSomeBatches, countGroup, planEpoch, type GroupCounts } from './core/plan.js';
 import { discover } from './io/discover.js';
 import { indexFile } from './io/index-file.js';
 import type { Logger } from './io/log.js';
-import { checkOutDir, MANIFEST_FILE, OutDir, ShardWriter, StreamSink, type BatchSink } from './io/output.js';
+import { checkOutDir, checkOutOverlap, MANIFEST_FILE, OutDir, ShardWriter, StreamSink, type BatchSink } from './io/output.js';
 import { RecordReader } from './io/records.js';
+import { WorkDir } from './io/work-dir.js';
 import { dataOptions, type BuildOptions } from './options.js';
-import type { FileIndex, Group } from './types.js';
+import type { DataFile, FileIndex, Group, Grouping } from './types.js';
 import { VERSION } from './version.js';
 
 export interface BuildEnv {
   logger: Logger;
   /** Where `--out -` writes batch lines. */
   stdout: NodeJS.WritableStream;
-  /** Set by a signal handler to stop the run between batches. */
+  /** Aborted by a signal handler: the run stops at the next file or batch and cleans up. */
   signal?: AbortSignal;
+  /** Told after every batch written (for a progress display). */
+  onProgress?: (stepsDone: number, stepsTotal: number) => void;
 }
 
 export interface BuildResult {
@@ -38,37 +41,114 @@ function plural(n: number, word: string): string {
   return `${n} ${/(s|sh|ch|x)$/.test(word) ? `${word}es` : `${word}s`}`;
 }
 
+const YIELD_EVERY_STEPS = 256;
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason;
+}
+
 export async function build(paths: readonly string[], options: BuildOptions, env: BuildEnv): Promise<BuildResult> {
   const log = env.logger;
-  const toStdout = options.out === '-';
-  if (!toStdout) checkOutDir(options.out, options.force);
+  if (options.out !== '-') {
+    checkOutDir(options.out, options.force);
+    checkOutOverlap(options.out, paths);
+  }
 
-  // discover
   const discovery = discover(paths, { recursive: options.recursive });
   log.info({ stage: 'discover', files: discovery.files.length, directories: discovery.directories.length }, `discovered ${plural(discovery.files.length, 'data file')}`);
   for (const p of discovery.passedOver) log.warn({ stage: 'discover', path: p.path, reason: p.reason }, `passed over ${p.path}: ${p.reason}`);
 
-  // index (every record is checked here, before anything is written)
-  const rules = { knowledgeDistillation: options.knowledgeDistillation };
-  const indexes: FileIndex[] = discovery.files.map((f) => indexFile(f, rules));
-  const bytes = indexes.reduce((n, ix) => n + ix.bytes, 0);
-  const records = indexes.reduce((n, ix) => n + ix.records, 0);
-  log.info({ stage: 'index', files: indexes.length, records, bytes }, `indexed ${plural(records, 'record')} in ${plural(indexes.length, 'file')}`);
+  const work = new WorkDir();
+  try {
+    const indexes = await indexAll(discovery.files, options, env, work);
+    const datasets = capAll(indexes, options, log);
+    const grouping = groupAll(datasets, options, log);
+    const counts = planAll(grouping.groups, options, log);
 
-  // cap
-  const datasets: DatasetInput[] = indexes.map((ix, fileIndex) => ({
+    const outDir = options.out === '-' ? null : new OutDir(options.out);
+    const shardWriter = outDir ? new ShardWriter(outDir.tmp, options.shardMaxBatches, options.shardMaxBytes) : null;
+    try {
+      const sink: BatchSink = shardWriter ?? new StreamSink(env.stdout);
+      const { steps, stoppedByReader } = await writeAll(indexes, grouping.groups, counts, options, sink, env);
+      const shards = await sink.finish();
+      const manifest = buildManifest({
+        version: VERSION,
+        options: dataOptions(options),
+        indexes,
+        kept: datasets.map((d) => d.kept.length),
+        grouping,
+        counts,
+        passedOver: discovery.passedOver,
+        epochs: options.epochs,
+        worldSize: options.worldSize,
+        shards,
+      });
+      if (outDir) {
+        // The manifest comes last; only then does the directory move into place.
+        outDir.writeFile(MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`);
+        outDir.commit();
+        const bytes = shards.reduce((n, s) => n + s.bytes, 0);
+        log.info({ stage: 'write', out: options.out, shards: shards.length, steps, bytes }, `wrote ${plural(steps, 'batch')} in ${plural(shards.length, 'shard')} to ${path.normalize(options.out)}`);
+      } else if (stoppedByReader) {
+        log.info({ stage: 'write', out: '-', steps }, `standard output closed by its reader after ${plural(steps, 'batch')}`);
+      } else {
+        log.info({ stage: 'write', out: '-', steps }, `wrote ${plural(steps, 'batch')} to standard output`);
+      }
+      return { steps, shards: shards.length, manifest, stoppedByReader };
+    } finally {
+      shardWriter?.dispose();
+      outDir?.abort();
+    }
+  } finally {
+    work.dispose();
+  }
+}
+
+/** index: every record is read and checked here, before anything is written. */
+async function indexAll(files: readonly DataFile[], options: BuildOptions, env: BuildEnv, work: WorkDir): Promise<FileIndex[]> {
+  const rules = {
+    knowledgeDistillation: options.knowledgeDistillation,
+    trainGroupSize: options.trainGroupSize,
+    skipInvalid: options.skipInvalid,
+    signal: env.signal,
+  };
+  const indexes: FileIndex[] = [];
+  for (const f of files) {
+    checkAborted(env.signal);
+    const ix = await indexFile(f, rules, work);
+    if (ix.invalid.count > 0) {
+      env.logger.warn(
+        { stage: 'index', path: f.path, invalid: ix.invalid.count, codes: ix.invalid.codes, first: ix.invalid.first },
+        `skipped ${plural(ix.invalid.count, 'invalid record')} in ${f.path} (first: ${ix.invalid.first[0]})`,
+      );
+    }
+    indexes.push(ix);
+  }
+  const sum = (k: (ix: FileIndex) => number): number => indexes.reduce((n, ix) => n + k(ix), 0);
+  const records = sum((ix) => ix.records);
+  env.logger.info(
+    { stage: 'index', files: indexes.length, records, invalid: sum((ix) => ix.invalid.count), bytes: sum((ix) => ix.bytes) },
+    `indexed ${plural(records, 'record')} in ${plural(indexes.length, 'file')}`,
+  );
+  return indexes;
+}
+
+function capAll(indexes: readonly FileIndex[], options: BuildOptions, log: Logger): DatasetInput[] {
+  const datasets = indexes.map((ix, fileIndex) => ({
     fileIndex,
     file: ix.file,
     kept: capRecords(ix.records, options.maxExamplesPerDataset, options.seed, ix.file.id),
     type: ix.type,
     batchSizeField: ix.batchSizeField,
   }));
-  const capped = datasets.filter((d) => d.kept.length < (indexes[d.fileIndex] as FileIndex).records);
-  if (capped.length > 0) {
-    log.info({ stage: 'cap', files: capped.length, max: options.maxExamplesPerDataset }, `capped ${plural(capped.length, 'file')} at ${options.maxExamplesPerDataset} examples`);
+  const capped = datasets.filter((d) => d.kept.length < (indexes[d.fileIndex] as FileIndex).records).length;
+  if (capped > 0) {
+    log.info({ stage: 'cap', files: capped, max: options.maxExamplesPerDataset }, `capped ${plural(capped, 'file')} at ${options.maxExamplesPerDataset} examples`);
   }
+  return datasets;
+}
 
-  // group
+function groupAll(datasets: readonly DatasetInput[], options: BuildOptions, log: Logger): Grouping {
   const grouping = groupDatasets(datasets, {
     batchSize: options.batchSize,
     smallThreshold: options.smallThreshold,
@@ -77,47 +157,58 @@ export async function build(paths: readonly string[], options: BuildOptions, env
   for (const s of grouping.skipped) log.warn({ stage: 'group', path: s.path, records: s.records, reason: s.reason }, `skipped ${s.path}: ${s.reason}`);
   for (const d of grouping.dropped) log.warn({ stage: 'group', group: d.id, members: d.members, records: d.records, reason: d.reason }, `dropped ${d.id}: ${d.reason}`);
   log.info(
-    { stage: 'group', groups: grouping.groups.length, merged: grouping.groups.filter((g) => g.merged).length, skipped: grouping.skipped.length, dropped: grouping.dropped.length },
+    {
+      stage: 'group',
+      groups: grouping.groups.length,
+      merged: grouping.groups.filter((g) => g.merged).length,
+      skipped: grouping.skipped.length,
+      dropped: grouping.dropped.length,
+    },
     `formed ${plural(grouping.groups.length, 'group')}`,
   );
+  return grouping;
+}
 
-  // plan
-  const groups: Group[] = grouping.groups;
+function planAll(groups: readonly Group[], options: BuildOptions, log: Logger): GroupCounts[] {
   assertSomeBatches(groups, options.worldSize);
   const counts = groups.map((g) => countGroup(g, options.worldSize));
-  const stepsPerEpoch = counts.reduce((n, c) => n + c.batchesPerEpoch, 0);
   groups.forEach((g, i) => {
-    const c = counts[i];
-    if (c && c.tailPerEpoch > 0) {
+    const c = counts[i] as GroupCounts;
+    if (c.tailPerEpoch > 0) {
       log.warn(
         { stage: 'plan', group: g.id, examples: g.size, global_batch_size: c.globalBatchSize, tail_left_out_per_epoch: c.tailPerEpoch },
         `${g.id}: ${c.tailPerEpoch} of ${g.size} examples left out each epoch as the incomplete tail (global batch ${c.globalBatchSize})`,
       );
     }
   });
-  log.info({ stage: 'plan', epochs: options.epochs, steps_per_epoch: stepsPerEpoch, steps: stepsPerEpoch * options.epochs }, `planned ${plural(stepsPerEpoch * options.epochs, 'step')}`);
+  const perEpoch = counts.reduce((n, c) => n + c.batchesPerEpoch, 0);
+  log.info({ stage: 'plan', epochs: options.epochs, steps_per_epoch: perEpoch, steps: perEpoch * options.epochs }, `planned ${plural(perEpoch * options.epochs, 'step')}`);
+  return counts;
+}
 
-  // write
-  const outDir = toStdout ? null : new OutDir(options.out);
-  const shardWriter = outDir ? new ShardWriter(outDir.tmp, options.shardMaxBatches, options.shardMaxBytes) : null;
-  const sink: BatchSink = shardWriter ?? new StreamSink(env.stdout);
+/** write: materialises every planned batch as one line, epoch after epoch. */
+async function writeAll(
+  indexes: readonly FileIndex[],
+  groups: readonly Group[],
+  counts: readonly GroupCounts[],
+  options: BuildOptions,
+  sink: BatchSink,
+  env: BuildEnv,
+): Promise<{ steps: number; stoppedByReader: boolean }> {
+  const total = counts.reduce((n, c) => n + c.batchesPerEpoch, 0) * options.epochs;
   const reader = new RecordReader(indexes);
   const locators = groups.map(exampleLocator);
   const comma = Buffer.from(',');
   let step = 0;
-  let stoppedByReader = false;
   try {
-    epochs: for (let epoch = 0; epoch < options.epochs; epoch++) {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
       const plan = planEpoch(groups, options.worldSize, options.seed, epoch);
       for (let k = 0; k < plan.batches.length; k++) {
-        if (env.signal?.aborted) throw env.signal.reason;
+        checkAborted(env.signal);
         const batch = plan.batches[k]!;
         const g = groups[batch.group]!;
-        const locate = locators[batch.group]!;
-        const refs = Array.from(batch.examples, locate);
-        const provenance = options.provenance
-          ? refs.map(([f, r]) => `${(indexes[f] as FileIndex).file.path}:${(indexes[f] as FileIndex).lines[r]}`)
-          : null;
+        const refs = Array.from(batch.examples, locators[batch.group]!);
+        const provenance = options.provenance ? refs.map(([f, r]) => `${indexes[f]!.file.path}:${indexes[f]!.lines[r]}`) : null;
         const { head, tail } = batchLineParts(
           { epoch, step, epochStep: k, group: g.id, type: g.type, batchSize: g.batchSize, worldSize: options.worldSize, noInBatchNeg: g.noInBatchNeg },
           provenance,
@@ -128,39 +219,15 @@ export async function build(paths: readonly string[], options: BuildOptions, env
           parts.push(reader.read(f, r));
         });
         parts.push(Buffer.from(tail));
-        if (!(await sink.write(Buffer.concat(parts), refs.length))) {
-          stoppedByReader = true;
-          break epochs;
-        }
+        if (!(await sink.write(Buffer.concat(parts), refs.length))) return { steps: step, stoppedByReader: true };
         step++;
+        env.onProgress?.(step, total);
+        // Writes to files are synchronous: give signal handlers a chance now and then.
+        if (step % YIELD_EVERY_STEPS === 0) await new Promise((resolve) => setImmediate(resolve));
       }
     }
-    const shards = await sink.finish();
-    const manifest = buildManifest({
-      version: VERSION,
-      options: dataOptions(options),
-      indexes,
-      kept: datasets.map((d) => d.kept.length),
-      grouping,
-      counts,
-      passedOver: discovery.passedOver,
-      epochs: options.epochs,
-      worldSize: options.worldSize,
-      shards,
-    });
-    if (outDir) {
-      outDir.writeFile(MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`);
-      outDir.commit();
-      log.info({ stage: 'write', out: options.out, shards: shards.length, steps: step, bytes: shards.reduce((n, s) => n + s.bytes, 0) }, `wrote ${plural(step, 'batch')} in ${plural(shards.length, 'shard')} to ${path.normalize(options.out)}`);
-    } else if (stoppedByReader) {
-      log.info({ stage: 'write', out: '-', steps: step }, `standard output closed by its reader after ${plural(step, 'batch')}`);
-    } else {
-      log.info({ stage: 'write', out: '-', steps: step }, `wrote ${plural(step, 'batch')} to standard output`);
-    }
-    return { steps: step, shards: shards.length, manifest, stoppedByReader };
+    return { steps: step, stoppedByReader: false };
   } finally {
     reader.close();
-    shardWriter?.dispose();
-    outDir?.abort();
   }
 }

@@ -4,7 +4,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { build } from './build.js';
-import { SamebatchError } from './errors.js';
+import cliProgress from 'cli-progress';
+import { Interrupted, SamebatchError } from './errors.js';
 import { createLogger } from './io/log.js';
 import { BUILD_OPTIONS, resolveOptions, type BuildOptions } from './options.js';
 import { VERSION } from './version.js';
@@ -36,7 +37,7 @@ function makeProgram(run: (paths: string[], raw: Record<string, unknown>) => Pro
   const cmd = program
     .command('build')
     .description('read FlagEmbedding-format data files and write shards of same-dataset batches')
-    .argument('<paths...>', 'data files (.jsonl, .json) and directories of them, in the order given')
+    .argument('<paths...>', 'data files (.jsonl, .json, optionally .gz) and directories of them, in the order given')
     .exitOverride();
   for (const spec of BUILD_OPTIONS) {
     const shown = spec.defaultText ?? (spec.kind === 'flag' ? null : String(spec.default));
@@ -62,10 +63,19 @@ export async function main(argv: readonly string[]): Promise<number> {
       return;
     }
     const logger = createLogger(options.logLevel);
+    const controller = new AbortController();
+    const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => controller.abort(new Interrupted(signal));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const progress = progressDisplay();
     try {
-      await build(paths, options, { logger, stdout: process.stdout });
+      await build(paths, options, { logger, stdout: process.stdout, signal: controller.signal, onProgress: progress.update });
     } catch (err) {
       status = report(err, logger);
+    } finally {
+      progress.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
   });
   try {
@@ -81,7 +91,39 @@ export async function main(argv: readonly string[]): Promise<number> {
   return status;
 }
 
+/**
+ * A progress bar on standard error, only when it is a terminal and the write stage takes more
+ * than a moment; never on standard output.
+ */
+function progressDisplay(): { update: (done: number, total: number) => void; stop: () => void } {
+  if (!process.stderr.isTTY || !(process.stderr.columns > 0)) return { update: () => {}, stop: () => {} };
+  const startedAt = Date.now();
+  let bar: cliProgress.SingleBar | null = null;
+  const stop = (): void => {
+    bar?.stop();
+    bar = null;
+  };
+  return {
+    update: (done, total) => {
+      if (bar === null && done < total && Date.now() - startedAt > 1000) {
+        bar = new cliProgress.SingleBar(
+          { stream: process.stderr, format: 'writing batches [{bar}] {value}/{total} steps | {percentage}% | ETA {eta_formatted}', hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, done);
+      }
+      bar?.update(done);
+      if (done >= total) stop();
+    },
+    stop,
+  };
+}
+
 function report(err: unknown, logger: ReturnType<typeof createLogger> | null): number {
+  if (err instanceof Interrupted) {
+    logger?.warn({ signal: err.signal }, `${err.message}: temporary files removed, earlier output untouched`);
+    return err.exitCode;
+  }
   if (err instanceof SamebatchError) {
     logger?.error({ code: err.code, ...err.location }, err.message);
     process.stderr.write(`samebatch: error ${err.code}: ${err.message}\n${err.detail ? `${err.detail}\n` : ''}`);

@@ -17,14 +17,18 @@ export const ERROR_CODES = {
   E_OUT_EXISTS: 2,
   E_OUT_FOREIGN: 2,
   E_OUT_OVERLAP: 2,
+  E_SYMLINK_LOOP: 2,
   // data (exit 1)
   E_JSON: 1,
+  E_UTF8: 1,
+  E_GZIP: 1,
   E_NOT_OBJECT: 1,
   E_FIELD: 1,
   E_BATCH_SIZE: 1,
   E_BATCH_SIZE_ZERO: 1,
   E_TYPE_MIXED: 1,
   E_SCORES: 1,
+  E_NO_NEGATIVES: 1,
   E_NO_BATCHES: 1,
   E_READ: 1,
   E_WRITE: 1,
@@ -80,4 +84,16 @@ export function describeFound(value: unknown, max = 60): string {
   if (s.length > max) s = `${s.slice(0, max - 1)}…`;
   const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   return `${kind} ${s}`;
+}
+
+/** A run stopped by SIGINT or SIGTERM; exits 128 + the signal number, after cleaning up. */
+export class Interrupted extends Error {
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signal}`);
+    this.name = 'Interrupted';
+  }
+
+  get exitCode(): number {
+    return this.signal === 'SIGINT' ? 130 : 143;
+  }
 }

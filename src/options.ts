@@ -13,6 +13,8 @@ export interface BuildOptions {
   dropThreshold: number;
   maxExamplesPerDataset: number | null;
   knowledgeDistillation: boolean;
+  trainGroupSize: number;
+  skipInvalid: boolean;
   recursive: boolean;
   out: string;
   shardMaxBatches: number;
@@ -57,6 +59,10 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
     help: 'keep a seeded random subset of N records of each larger data file (the subset depends on that file alone)' },
   { key: 'knowledgeDistillation', flag: '--knowledge-distillation', kind: 'flag', default: false,
     help: 'keep pos_scores/neg_scores (every record must carry both); without it they are removed' },
+  { key: 'trainGroupSize', flag: '--train-group-size', arg: 'N', kind: 'posint', default: 8,
+    help: 'passages per query the trainer uses (one positive + N-1 sampled negatives); a record\'s train_group_size field overrides. Where negatives will be sampled, every record must have one' },
+  { key: 'skipInvalid', flag: '--skip-invalid', kind: 'flag', default: false,
+    help: 'skip records that break the rules instead of failing; they are counted per file in the log and the manifest' },
   { key: 'recursive', flag: '--recursive', kind: 'flag', default: false,
     help: 'walk subdirectories of directory arguments; each directory merges only its own small files' },
   { key: 'shardMaxBatches', flag: '--shard-max-batches', arg: 'N', kind: 'nonnegint', default: 0, defaultText: '0 = no cap',
@@ -140,6 +146,8 @@ export function dataOptions(o: BuildOptions): Record<string, unknown> {
     drop_threshold: o.dropThreshold,
     max_examples_per_dataset: o.maxExamplesPerDataset,
     knowledge_distillation: o.knowledgeDistillation,
+    train_group_size: o.trainGroupSize,
+    skip_invalid: o.skipInvalid,
     recursive: o.recursive,
     shard_max_batches: o.shardMaxBatches,
     shard_max_bytes: o.shardMaxBytes,

@@ -41,6 +41,9 @@ export const RECORD_HAS_SCORES = 1;
  */
 export interface FileIndex {
   file: DataFile;
+  /** Where the record bytes are read from: the data file, or its decompressed/rewritten copy. */
+  readPath: string;
+  /** Size of the data file as stored. */
   bytes: number;
   records: number;
   offsets: Float64Array;
@@ -51,6 +54,16 @@ export interface FileIndex {
   type: string | null;
   /** The records' shared `batch_size` field, or null when they carry none. */
   batchSizeField: number | null;
+  /** Records skipped under --skip-invalid. */
+  invalid: InvalidRecords;
+}
+
+export interface InvalidRecords {
+  count: number;
+  /** Skipped records per error code. */
+  codes: Record<string, number>;
+  /** The first few error messages, each starting with `file:line`. */
+  first: string[];
 }
 
 /** A dataset: one data file after the example cap. `kept` holds record indices into its FileIndex. */

@@ -47,6 +47,7 @@ export function buildManifest(m: ManifestInput): Record<string, unknown> {
       groups: m.grouping.groups.length,
       files: m.indexes.length,
       records: m.indexes.reduce((n, ix) => n + ix.records, 0),
+      records_invalid: m.indexes.reduce((n, ix) => n + ix.invalid.count, 0),
       records_kept: m.kept.reduce((n, k) => n + k, 0),
     },
     inputs: m.indexes.map((ix, i) => ({
@@ -55,6 +56,7 @@ export function buildManifest(m: ManifestInput): Record<string, unknown> {
       bytes: ix.bytes,
       records: ix.records,
       kept: m.kept[i],
+      invalid: ix.invalid.count === 0 ? null : ix.invalid,
       type: ix.type,
       no_in_batch_neg: ix.file.noInBatchNeg,
       group: groupOf.get(ix.file.path) ?? null,

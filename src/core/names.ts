@@ -1,6 +1,6 @@
 /** Rules about names: which files are data files, and which names mark no in-batch negatives. */
 
-export const DATA_EXTENSIONS = ['.jsonl', '.json'] as const;
+export const DATA_EXTENSIONS = ['.jsonl.gz', '.json.gz', '.jsonl', '.json'] as const;
 const NO_IN_BATCH_NEG = 'no_in_batch_neg';
 
 export function isDataFileName(name: string): boolean {

@@ -20,6 +20,20 @@ export interface Violation {
 
 export interface RecordRules {
   knowledgeDistillation: boolean;
+  /** Default passages per query (FlagEmbedding's train_group_size). */
+  trainGroupSize: number;
+}
+
+/**
+ * Negatives the trainer will sample from a record: `only_1neg` takes one; `symmetric_class`
+ * takes what it has (min(negatives + 1, group size) passages); every other type takes group
+ * size − 1, drawn with repetition when the record has fewer. Zero negatives to draw from where
+ * one is needed crashed FlagEmbedding with a division by zero (upstream fault 3).
+ */
+export function negativesSampled(type: string | null, recordGroupSize: number | null, defaultGroupSize: number): number {
+  if (type === 'only_1neg') return 1;
+  if (type !== null && type.includes('symmetric_class')) return 0;
+  return (recordGroupSize ?? defaultGroupSize) - 1;
 }
 
 const OPTIONAL_STRINGS = ['prompt', 'type', 'category'] as const;
@@ -61,6 +75,15 @@ export function checkRecord(value: unknown, rules: RecordRules): RecordFacts | V
     }
   }
 
+  const type = typeof r.type === 'string' ? r.type : null;
+  const groupSize = typeof r.train_group_size === 'number' ? r.train_group_size : null;
+  const sampled = negativesSampled(type, groupSize, rules.trainGroupSize);
+  if (sampled > 0 && r.neg.length === 0) {
+    const why = type === 'only_1neg' ? 'type "only_1neg" takes one negative per query'
+      : `${groupSize ?? rules.trainGroupSize} passages per query (${groupSize === null ? '--train-group-size' : 'its train_group_size'}) means ${sampled} negative(s) sampled from it`;
+    return { code: 'E_NO_NEGATIVES', field: 'neg', rule: `must hold at least one negative: ${why}`, found: describeFound(r.neg) };
+  }
+
   let flags = 0;
   const hasScores = r.pos_scores !== undefined || r.neg_scores !== undefined;
   if (rules.knowledgeDistillation) {
@@ -82,7 +105,7 @@ export function checkRecord(value: unknown, rules: RecordRules): RecordFacts | V
   }
 
   return {
-    type: typeof r.type === 'string' ? r.type : null,
+    type,
     batchSize: typeof r.batch_size === 'number' ? r.batch_size : null,
     flags,
   };

@@ -57,6 +57,40 @@ function subdirsWithData(absDir: string): Map<string, number> {
   return counts;
 }
 
+/**
+ * Under --recursive, a directory link that points back at one of its own ancestors would list the
+ * same files again and again: name the loop instead.
+ */
+function checkSymlinkLoops(absDir: string, shownArg: string, relDirs: Iterable<string>): void {
+  const real = new Map<string, string>();
+  const realOf = (rel: string): string => {
+    let r = real.get(rel);
+    if (r === undefined) {
+      r = fs.realpathSync(rel === '' ? absDir : path.join(absDir, ...rel.split('/')));
+      real.set(rel, r);
+    }
+    return r;
+  };
+  for (const relDir of relDirs) {
+    if (relDir === '') continue;
+    const parts = relDir.split('/');
+    const seen = new Map<string, string>([[realOf(''), '']]);
+    for (let k = 1; k <= parts.length; k++) {
+      const prefix = parts.slice(0, k).join('/');
+      const r = realOf(prefix);
+      const earlier = seen.get(r);
+      if (earlier !== undefined) {
+        throw new SamebatchError(
+          'E_SYMLINK_LOOP',
+          `${joinDisplay(shownArg, prefix)}: symbolic link loop: it leads back to ${joinDisplay(shownArg, earlier)}; remove the link or give the directories as separate arguments`,
+          { location: { file: joinDisplay(shownArg, prefix) } },
+        );
+      }
+      seen.set(r, prefix);
+    }
+  }
+}
+
 /** Orders files directory by directory (root first, directories by code point), then by name. */
 function compareByDirThenName(a: string, b: string): number {
   return compareCodePoints(dirOf(a), dirOf(b)) || compareCodePoints(baseOf(a), baseOf(b));
@@ -105,7 +139,7 @@ export function discover(args: readonly string[], options: DiscoverOptions): Dis
 
     if (stat.isFile()) {
       if (!isDataFileName(base)) {
-        throw new SamebatchError('E_PATH_KIND', `${shownArg}: not a data file: a file argument must end in .jsonl or .json`, {
+        throw new SamebatchError('E_PATH_KIND', `${shownArg}: not a data file: a file argument must end in .jsonl, .json, .jsonl.gz or .json.gz`, {
           location: { file: shownArg },
         });
       }
@@ -127,6 +161,7 @@ export function discover(args: readonly string[], options: DiscoverOptions): Dis
     }
 
     const rels = listDataFiles(absArg, options.recursive).sort(compareByDirThenName);
+    if (options.recursive) checkSymlinkLoops(absArg, shownArg, new Set(rels.map(dirOf)));
     if (!options.recursive) {
       for (const [sub, count] of [...subdirsWithData(absArg)].sort((a, b) => compareCodePoints(a[0], b[0]))) {
         passedOver.push({
@@ -137,7 +172,7 @@ export function discover(args: readonly string[], options: DiscoverOptions): Dis
     }
     if (rels.length === 0) {
       const hint = passedOver.some((p) => p.path.startsWith(`${shownArg}/`)) ? ' (its subdirectories hold some: add --recursive)' : '';
-      throw new SamebatchError('E_NO_DATA_FILES', `${shownArg}: directory holds no .jsonl or .json data file${hint}`, {
+      throw new SamebatchError('E_NO_DATA_FILES', `${shownArg}: directory holds no .jsonl, .json, .jsonl.gz or .json.gz data file${hint}`, {
         location: { file: shownArg },
       });
     }

@@ -58,6 +58,45 @@ export function checkOutDir(out: string, force: boolean): void {
   );
 }
 
+/** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
+function realish(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(realish(parent), path.basename(abs));
+  }
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Refuses an --out inside an input directory (the shards would be read as data next time) and
+ * an input inside --out (it would be replaced by its own output).
+ */
+export function checkOutOverlap(out: string, inputs: readonly string[]): void {
+  const o = realish(out);
+  for (const input of inputs) {
+    const i = realish(input);
+    let isDir = false;
+    try {
+      isDir = fs.statSync(i).isDirectory();
+    } catch {
+      continue; // discovery reports missing inputs
+    }
+    if (isInside(i, o)) {
+      throw new SamebatchError('E_OUT_OVERLAP', `--out ${out}: input ${input} lies inside the output directory, which the run replaces; choose another --out`);
+    }
+    if (isDir && isInside(o, i)) {
+      throw new SamebatchError('E_OUT_OVERLAP', `--out ${out}: lies inside input directory ${input}, so its shards would be read as data; choose an --out outside the inputs`);
+    }
+  }
+}
+
 export class OutDir {
   readonly tmp: string;
   private done = false;

@@ -30,7 +30,7 @@ export class RecordReader {
     const ix = this.indexes[fileIndex] as FileIndex;
     let fd: number;
     try {
-      fd = fs.openSync(ix.file.absPath, 'r');
+      fd = fs.openSync(ix.readPath, 'r');
     } catch (err) {
       throw new SamebatchError('E_READ', `${ix.file.path}: cannot reopen data file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
         location: { file: ix.file.path },
