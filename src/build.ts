@@ -2,14 +2,16 @@
  * The build pipeline, top to bottom: discover → index → cap → group → plan → write → manifest.
  * This is the only file that knows the order of the stages.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { capRecords } from './core/cap.js';
 import { batchLineParts } from './core/batch-line.js';
-import { exampleLocator, groupDatasets, type DatasetInput } from './core/group.js';
+import { assertClassNegatives, exampleLocator, groupDatasets, type DatasetInput } from './core/group.js';
 import { buildManifest } from './core/manifest.js';
 import { assertSomeBatches, countGroup, planEpoch, type GroupCounts } from './core/plan.js';
 import { discover } from './io/discover.js';
-import { indexFile } from './io/index-file.js';
+import { indexFile, type IndexContext } from './io/index-file.js';
+import { ChunkPool } from './io/pool.js';
 import type { Logger } from './io/log.js';
 import { checkOutDir, checkOutOverlap, MANIFEST_FILE, OutDir, ShardWriter, StreamSink, type BatchSink } from './io/output.js';
 import { RecordReader } from './io/records.js';
@@ -24,8 +26,8 @@ export interface BuildEnv {
   stdout: NodeJS.WritableStream;
   /** Aborted by a signal handler: the run stops at the next file or batch and cleans up. */
   signal?: AbortSignal;
-  /** Told after every batch written (for a progress display). */
-  onProgress?: (stepsDone: number, stepsTotal: number) => void;
+  /** Told how far a stage has got: bytes read while indexing, steps while writing (for a progress display). */
+  onProgress?: (stage: 'index' | 'write', done: number, total: number) => void;
 }
 
 export interface BuildResult {
@@ -63,6 +65,7 @@ export async function build(paths: readonly string[], options: BuildOptions, env
     const indexes = await indexAll(discovery.files, options, env, work);
     const datasets = capAll(indexes, options, log);
     const grouping = groupAll(datasets, options, log);
+    assertClassNegatives(grouping.groups, (i) => ({ path: indexes[i]!.file.path, emptyNegLine: indexes[i]!.emptyNegLine, anyNegatives: indexes[i]!.anyNegatives }), options.trainGroupSize);
     const counts = planAll(grouping.groups, options, log);
 
     const outDir = options.out === '-' ? null : new OutDir(options.out);
@@ -106,38 +109,73 @@ export async function build(paths: readonly string[], options: BuildOptions, env
 
 /** index: every record is read and checked here, before anything is written. */
 async function indexAll(files: readonly DataFile[], options: BuildOptions, env: BuildEnv, work: WorkDir): Promise<FileIndex[]> {
-  const rules = {
-    knowledgeDistillation: options.knowledgeDistillation,
-    trainGroupSize: options.trainGroupSize,
-    skipInvalid: options.skipInvalid,
-    signal: env.signal,
+  const pool = new ChunkPool(options.jobs);
+  const totalBytes = files.reduce((n, f) => n + fileSize(f.absPath), 0);
+  let doneBytes = 0;
+  const ctx: IndexContext = {
+    rules: {
+      knowledgeDistillation: options.knowledgeDistillation,
+      trainGroupSize: options.trainGroupSize,
+      skipInvalid: options.skipInvalid,
+    },
+    pool,
+    work,
+    onBytes: (n) => {
+      doneBytes += n;
+      env.onProgress?.('index', doneBytes, totalBytes);
+    },
+  };
+  // Several files in flight keep every worker busy when files are small; results are taken in
+  // file order, so the first fault reported is the first in input order.
+  const window = Math.max(2, options.jobs * 2);
+  const inFlight: Promise<{ ix: FileIndex } | { err: unknown }>[] = [];
+  const start = (f: DataFile): void => {
+    inFlight.push(indexFile(f, ctx).then((ix) => ({ ix }), (err: unknown) => ({ err })));
   };
   const indexes: FileIndex[] = [];
-  for (const f of files) {
-    checkAborted(env.signal);
-    const ix = await indexFile(f, rules, work);
-    if (ix.invalid.count > 0) {
-      env.logger.warn(
-        { stage: 'index', path: f.path, invalid: ix.invalid.count, codes: ix.invalid.codes, first: ix.invalid.first },
-        `skipped ${plural(ix.invalid.count, 'invalid record')} in ${f.path} (first: ${ix.invalid.first[0]})`,
-      );
+  try {
+    let next = 0;
+    while (indexes.length < files.length) {
+      while (next < files.length && inFlight.length < window) start(files[next++]!);
+      const settled = await inFlight.shift()!;
+      checkAborted(env.signal);
+      if ('err' in settled) throw settled.err;
+      const ix = settled.ix;
+      if (ix.invalid.count > 0) {
+        env.logger.warn(
+          { stage: 'index', path: ix.file.path, invalid: ix.invalid.count, codes: ix.invalid.codes, first: ix.invalid.first },
+          `skipped ${plural(ix.invalid.count, 'invalid record')} in ${ix.file.path} (first: ${ix.invalid.first[0]})`,
+        );
+      }
+      indexes.push(ix);
     }
-    indexes.push(ix);
+  } finally {
+    // Let work still in flight settle before the scratch directory goes.
+    await Promise.allSettled(inFlight);
+    await pool.close();
   }
   const sum = (k: (ix: FileIndex) => number): number => indexes.reduce((n, ix) => n + k(ix), 0);
   const records = sum((ix) => ix.records);
   env.logger.info(
-    { stage: 'index', files: indexes.length, records, invalid: sum((ix) => ix.invalid.count), bytes: sum((ix) => ix.bytes) },
+    { stage: 'index', files: indexes.length, records, invalid: sum((ix) => ix.invalid.count), bytes: sum((ix) => ix.bytes), jobs: options.jobs },
     `indexed ${plural(records, 'record')} in ${plural(indexes.length, 'file')}`,
   );
   return indexes;
+}
+
+function fileSize(p: string): number {
+  try {
+    return fs.statSync(p).size;
+  } catch {
+    return 0;
+  }
 }
 
 function capAll(indexes: readonly FileIndex[], options: BuildOptions, log: Logger): DatasetInput[] {
   const datasets = indexes.map((ix, fileIndex) => ({
     fileIndex,
     file: ix.file,
-    kept: capRecords(ix.records, options.maxExamplesPerDataset, options.seed, ix.file.id),
+    kept: capRecords(ix.records, options.maxExamplesPerDataset, options.seed, ix.file.key),
     type: ix.type,
     batchSizeField: ix.batchSizeField,
   }));
@@ -221,7 +259,7 @@ async function writeAll(
         parts.push(Buffer.from(tail));
         if (!(await sink.write(Buffer.concat(parts), refs.length))) return { steps: step, stoppedByReader: true };
         step++;
-        env.onProgress?.(step, total);
+        env.onProgress?.('write', step, total);
         // Writes to files are synchronous: give signal handlers a chance now and then.
         if (step % YIELD_EVERY_STEPS === 0) await new Promise((resolve) => setImmediate(resolve));
       }

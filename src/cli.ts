@@ -95,24 +95,30 @@ export async function main(argv: readonly string[]): Promise<number> {
  * A progress bar on standard error, only when it is a terminal and the write stage takes more
  * than a moment; never on standard output.
  */
-function progressDisplay(): { update: (done: number, total: number) => void; stop: () => void } {
+function progressDisplay(): { update: (stage: 'index' | 'write', done: number, total: number) => void; stop: () => void } {
   if (!process.stderr.isTTY || !(process.stderr.columns > 0)) return { update: () => {}, stop: () => {} };
   const startedAt = Date.now();
   let bar: cliProgress.SingleBar | null = null;
+  let barStage = '';
   const stop = (): void => {
     bar?.stop();
     bar = null;
   };
+  const formats = {
+    index: 'reading  [{bar}] {percentage}% | {value}/{total} MB | {speed} MB/s | ETA {eta_formatted}',
+    write: 'writing  [{bar}] {percentage}% | {value}/{total} steps | ETA {eta_formatted}',
+  };
   return {
-    update: (done, total) => {
+    update: (stage, done, total) => {
+      const scale = stage === 'index' ? 1 / 1e6 : 1;
+      if (bar !== null && barStage !== stage) stop();
       if (bar === null && done < total && Date.now() - startedAt > 1000) {
-        bar = new cliProgress.SingleBar(
-          { stream: process.stderr, format: 'writing batches [{bar}] {value}/{total} steps | {percentage}% | ETA {eta_formatted}', hideCursor: true },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(total, done);
+        bar = new cliProgress.SingleBar({ stream: process.stderr, format: formats[stage], hideCursor: true }, cliProgress.Presets.shades_classic);
+        barStage = stage;
+        bar.start(Math.round(total * scale), Math.round(done * scale), { speed: '0' });
       }
-      bar?.update(done);
+      const seconds = (Date.now() - startedAt) / 1000;
+      bar?.update(Math.round(done * scale), { speed: seconds > 0 ? ((done * scale) / seconds).toFixed(0) : '0' });
       if (done >= total) stop();
     },
     stop,

@@ -76,6 +76,8 @@ export function formatLocation(loc: ErrorLocation): string {
 export function describeFound(value: unknown, max = 60): string {
   let s: string;
   if (value === undefined) return 'nothing (field missing)';
+  // JSON has no Infinity or NaN: a number literal too large for a double parses to Infinity.
+  if (typeof value === 'number' && !Number.isFinite(value)) return `number ${String(value)}`;
   try {
     s = JSON.stringify(value) ?? String(value);
   } catch {

@@ -2,6 +2,7 @@
  * Options, declared once: one typed table with defaults and documentation. The CLI generates its
  * kebab-case flags from it, `--help` prints it, and `resolveOptions` validates in one place.
  */
+import os from 'node:os';
 import { SamebatchError } from './errors.js';
 
 export interface BuildOptions {
@@ -21,6 +22,7 @@ export interface BuildOptions {
   shardMaxBytes: number;
   force: boolean;
   provenance: boolean;
+  jobs: number;
   logLevel: string;
 }
 
@@ -73,6 +75,8 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
     help: 'replace an earlier samebatch output in --out (a non-empty directory without a samebatch manifest is always refused)' },
   { key: 'provenance', flag: '--provenance', kind: 'flag', default: false,
     help: 'add to every batch line a "provenance" list: "path:line" of each example, in example order' },
+  { key: 'jobs', flag: '--jobs', arg: 'N', kind: 'posint', default: 0, defaultText: 'available cores',
+    help: 'worker threads that read and check records; the output is the same for every N' },
   { key: 'logLevel', flag: '--log-level', arg: 'LEVEL', kind: 'level', default: 'info',
     help: 'log level on stderr: fatal, error, warn, info, debug, silent' },
 ];
@@ -127,7 +131,7 @@ export function resolveOptions(raw: Partial<Record<keyof BuildOptions, unknown>>
     const value = raw[spec.key];
     if (value === undefined || value === null) {
       if (spec.key === 'out') throw new SamebatchError('E_USAGE', 'option --out DIR|- is required');
-      out[spec.key] = spec.default;
+      out[spec.key] = spec.key === 'jobs' ? Math.max(1, os.availableParallelism()) : spec.default;
     } else {
       out[spec.key] = parseValue(spec, value);
     }

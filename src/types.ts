@@ -6,14 +6,21 @@ export interface DataFile {
   path: string;
   /** Absolute path used for reading. */
   absPath: string;
-  /** Stable id: the argument's base name joined with the path inside it. Keys the example-cap stream. */
+  /** Id for people, unique in the run: the argument's base name joined with the path inside it (`~2`, `~3` for a repeated base name). */
   id: string;
+  /**
+   * Key of the file's random streams: the id without the `~N` that depends on other arguments, so
+   * adding an input never changes another file's subset or shuffle.
+   */
+  key: string;
   /** Index of the command-line argument it came from. */
   argIndex: number;
   /** True for a file argument; false for a file found inside a directory argument. */
   fromFileArg: boolean;
   /** Id of the directory whose small files it may be merged with (unused for file arguments). */
   dirId: string;
+  /** Stream key of that directory (its id without `~N`). */
+  dirKey: string;
   /** Directory path for people (unused for file arguments). */
   dirPath: string;
   noInBatchNeg: boolean;
@@ -32,8 +39,10 @@ export interface Discovery {
   directories: { id: string; path: string; argIndex: number }[];
 }
 
-/** What the indexer learned about one record, carried in typed arrays per file. */
+/** Record flags, carried in a typed array per file: teacher scores to drop on output. */
 export const RECORD_HAS_SCORES = 1;
+/** Teacher scores to drop that are not one contiguous run of bytes: the writer re-serialises the record. */
+export const RECORD_REWRITE = 2;
 
 /**
  * One data file after reading: references to its records (byte offset, length, line), never the
@@ -50,12 +59,17 @@ export interface FileIndex {
   lengths: Uint32Array;
   lines: Uint32Array;
   flags: Uint8Array;
+  /** Per record [start, end) of the bytes to cut (teacher scores), relative to the record; null when none. */
+  cuts: Uint32Array | null;
   /** The records' shared `type`, or null when they carry none. */
   type: string | null;
   /** The records' shared `batch_size` field, or null when they carry none. */
   batchSizeField: number | null;
   /** Records skipped under --skip-invalid. */
   invalid: InvalidRecords;
+  /** Line of the first record with an empty `neg` (0: none), and whether any record has negatives. */
+  emptyNegLine: number;
+  anyNegatives: boolean;
 }
 
 export interface InvalidRecords {
@@ -74,6 +88,8 @@ export interface Dataset {
 
 export interface Group {
   id: string;
+  /** Key of the group's shuffle stream (see DataFile.key). */
+  key: string;
   /** Member datasets in listing order; a group's examples are its members' kept records, concatenated. */
   members: Dataset[];
   size: number;

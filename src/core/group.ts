@@ -52,6 +52,7 @@ export function groupDatasets(datasets: readonly DatasetInput[], rules: Grouping
 
   const own = (d: DatasetInput): Group => ({
     id: d.file.id,
+    key: d.file.key,
     members: [{ fileIndex: d.fileIndex, kept: d.kept }],
     size: size(d),
     batchSize: datasetBatchSize(d, rules.batchSize),
@@ -84,6 +85,7 @@ export function groupDatasets(datasets: readonly DatasetInput[], rules: Grouping
       }
       groups.push({
         id,
+        key: mergedGroupId(first.file.dirKey, type),
         members: members.map((d) => ({ fileIndex: d.fileIndex, kept: d.kept })),
         size: records,
         batchSize: Math.min(...members.map((d) => datasetBatchSize(d, rules.batchSize))),
@@ -143,4 +145,35 @@ export function exampleLocator(g: Pick<Group, 'members'>): (local: number) => [n
     const d = g.members[lo] as Dataset;
     return [d.fileIndex, d.kept[local - (starts[lo] as number)] as number];
   };
+}
+
+export interface NegativeFacts {
+  path: string;
+  /** Line of the first record with an empty `neg` (0: none). */
+  emptyNegLine: number;
+  anyNegatives: boolean;
+}
+
+/**
+ * `symmetric_class` takes min(negatives of the batch's first record + 1, group size) passages
+ * per query for the whole batch, so a record without negatives in a group where others have
+ * some can be asked for negatives it does not have (upstream fault 3's crash). Checked per group,
+ * since a merged group's batches mix its files.
+ */
+export function assertClassNegatives(groups: readonly Group[], facts: (fileIndex: number) => NegativeFacts, trainGroupSize: number): void {
+  if (trainGroupSize <= 1) return;
+  for (const g of groups) {
+    if (g.type === null || !g.type.includes('symmetric_class')) continue;
+    const members = g.members.map((d) => facts(d.fileIndex));
+    const empty = members.find((m) => m.emptyNegLine > 0);
+    const withNegatives = members.find((m) => m.anyNegatives);
+    if (empty && withNegatives) {
+      throw new SamebatchError(
+        'E_NO_NEGATIVES',
+        `${empty.path}:${empty.emptyNegLine}: field "neg" must hold at least one negative: group ${g.id} is symmetric_class and ` +
+          `other records (in ${withNegatives.path}) have negatives, so a batch that starts with one of those samples negatives from this record too, got array []`,
+        { location: { file: empty.path, line: empty.emptyNegLine } },
+      );
+    }
+  }
 }

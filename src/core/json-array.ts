@@ -86,6 +86,7 @@ export function splitJsonArray(text: string, from = 0): ArrayElement[] | ArraySy
       skipWs();
       return i === text.length ? out : at(i, 'unexpected text after the JSON array');
     }
-    i++; // the comma
+    if (text[i] !== ',') return at(i, `expected "," or "]" after an array element, got "${text[i]}"`);
+    i++;
   }
 }

@@ -9,6 +9,8 @@ import { identity, shuffleInPlace, streamFor } from './rng.js';
 
 export interface PlanGroup {
   id: string;
+  /** Key of the group's shuffle stream; the id when absent. */
+  key?: string;
   size: number;
   batchSize: number;
 }
@@ -53,7 +55,7 @@ export function planEpoch(groups: readonly PlanGroup[], worldSize: number, seed:
   for (let gi = 0; gi < groups.length; gi++) {
     const g = groups[gi] as PlanGroup;
     const { globalBatchSize, batchesPerEpoch, tailPerEpoch } = countGroup(g, worldSize);
-    const order = shuffleInPlace(identity(g.size), streamFor(seed, 'group', epoch, g.id));
+    const order = shuffleInPlace(identity(g.size), streamFor(seed, 'group', epoch, g.key ?? g.id));
     for (let k = 0; k < batchesPerEpoch; k++) {
       batches.push({ group: gi, examples: order.subarray(k * globalBatchSize, (k + 1) * globalBatchSize) });
     }

@@ -9,6 +9,7 @@ export interface RecordFacts {
   type: string | null;
   batchSize: number | null;
   flags: number;
+  negatives: number;
 }
 
 export interface Violation {
@@ -108,6 +109,7 @@ export function checkRecord(value: unknown, rules: RecordRules): RecordFacts | V
     type,
     batchSize: typeof r.batch_size === 'number' ? r.batch_size : null,
     flags,
+    negatives: r.neg.length,
   };
 }
 

@@ -34,21 +34,43 @@ function baseOf(rel: string): string {
   return rel.slice(rel.lastIndexOf('/') + 1);
 }
 
-function listDataFiles(absDir: string, recursive: boolean): string[] {
+function listDataFiles(absDir: string, recursive: boolean, shownDir: string): string[] {
+  // Every entry, not only files: a data-file name that is a broken link must be named, not
+  // silently passed over.
   const entries = fg.sync(recursive ? '**/*' : '*', {
     cwd: absDir,
-    onlyFiles: true,
+    onlyFiles: false,
+    markDirectories: true,
     dot: false,
     followSymbolicLinks: true,
     suppressErrors: false,
   });
-  return entries.filter((rel) => isDataFileName(baseOf(rel)));
+  const out: string[] = [];
+  for (const rel of entries) {
+    if (rel.endsWith('/') || !isDataFileName(baseOf(rel))) continue;
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(path.join(absDir, ...rel.split('/')));
+    } catch (err) {
+      const shown = joinDisplay(shownDir, rel);
+      throw new SamebatchError('E_PATH_MISSING', `${shown}: data file cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}; a broken symbolic link?)`, {
+        location: { file: shown },
+      });
+    }
+    if (stat.isFile()) out.push(rel);
+    else if (!stat.isDirectory()) {
+      const shown = joinDisplay(shownDir, rel);
+      throw new SamebatchError('E_PATH_KIND', `${shown}: has a data-file name but is not a regular file (a pipe, socket or device)`, { location: { file: shown } });
+    }
+  }
+  return out;
 }
 
 /** Subdirectories (first level) that hold data files somewhere below them. */
 function subdirsWithData(absDir: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const rel of listDataFiles(absDir, true)) {
+  const names = fg.sync('*/**/*', { cwd: absDir, onlyFiles: true, dot: false, followSymbolicLinks: true, suppressErrors: true });
+  for (const rel of names.filter((r) => isDataFileName(baseOf(r)))) {
     const i = rel.indexOf('/');
     if (i < 0) continue;
     const sub = rel.slice(0, i);
@@ -148,9 +170,11 @@ export function discover(args: readonly string[], options: DiscoverOptions): Dis
         path: shownArg,
         absPath: absArg,
         id: uniqueBase(base),
+        key: base,
         argIndex,
         fromFileArg: true,
         dirId: '',
+        dirKey: '',
         dirPath: '',
         noInBatchNeg: fileMarksNoInBatchNeg(base),
       });
@@ -160,7 +184,7 @@ export function discover(args: readonly string[], options: DiscoverOptions): Dis
       throw new SamebatchError('E_PATH_KIND', `${shownArg}: not a regular file or directory`, { location: { file: shownArg } });
     }
 
-    const rels = listDataFiles(absArg, options.recursive).sort(compareByDirThenName);
+    const rels = listDataFiles(absArg, options.recursive, shownArg).sort(compareByDirThenName);
     if (options.recursive) checkSymlinkLoops(absArg, shownArg, new Set(rels.map(dirOf)));
     if (!options.recursive) {
       for (const [sub, count] of [...subdirsWithData(absArg)].sort((a, b) => compareCodePoints(a[0], b[0]))) {
@@ -183,6 +207,7 @@ export function discover(args: readonly string[], options: DiscoverOptions): Dis
     for (const rel of rels) {
       const relDir = dirOf(rel);
       const dirId = relDir === '' ? argId : `${argId}/${relDir}`;
+      const dirKey = relDir === '' ? base : `${base}/${relDir}`;
       const dirPath = joinDisplay(shownArg, relDir);
       if (relDir !== lastDir) {
         directories.push({ id: dirId, path: dirPath, argIndex });
@@ -197,9 +222,11 @@ export function discover(args: readonly string[], options: DiscoverOptions): Dis
         path: shown,
         absPath,
         id: `${argId}/${rel}`,
+        key: `${base}/${rel}`,
         argIndex,
         fromFileArg: false,
         dirId,
+        dirKey,
         dirPath,
         noInBatchNeg: marked,
       });

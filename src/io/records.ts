@@ -4,8 +4,9 @@
  */
 import fs from 'node:fs';
 import { SamebatchError } from '../errors.js';
+import { applyCuts } from '../core/json-members.js';
 import { stripScores } from '../core/record.js';
-import { RECORD_HAS_SCORES, type FileIndex } from '../types.js';
+import { RECORD_HAS_SCORES, RECORD_REWRITE, type FileIndex } from '../types.js';
 
 const MAX_OPEN = 128;
 
@@ -58,8 +59,13 @@ export class RecordReader {
       }
       got += n;
     }
-    if (((ix.flags[r] as number) & RECORD_HAS_SCORES) === 0) return buf;
-    return Buffer.from(JSON.stringify(stripScores(JSON.parse(buf.toString('utf8')) as Record<string, unknown>)), 'utf8');
+    const flags = ix.flags[r] as number;
+    if ((flags & RECORD_HAS_SCORES) === 0) return buf;
+    if (flags & RECORD_REWRITE || ix.cuts === null) {
+      return Buffer.from(JSON.stringify(stripScores(JSON.parse(buf.toString('utf8')) as Record<string, unknown>)), 'utf8');
+    }
+    // Teacher scores leave as one cut; every other byte of the record is kept.
+    return applyCuts(buf, [ix.cuts[2 * r] as number, ix.cuts[2 * r + 1] as number]);
   }
 
   close(): void {
