@@ -11,12 +11,13 @@ import { buildManifest } from './core/manifest.js';
 import { assertSomeBatches, countGroup, planEpoch, type GroupCounts } from './core/plan.js';
 import { discover } from './io/discover.js';
 import { indexFile, type IndexContext } from './io/index-file.js';
-import { ChunkPool } from './io/pool.js';
+import { WorkerPool } from './io/pool.js';
 import type { Logger } from './io/log.js';
 import { checkOutDir, checkOutOverlap, MANIFEST_FILE, OutDir, ShardWriter, StreamSink, type BatchSink } from './io/output.js';
-import { RecordReader } from './io/records.js';
+import type { AssembleTask, Assembled } from './io/records.js';
 import { WorkDir } from './io/work-dir.js';
 import { dataOptions, type BuildOptions } from './options.js';
+import { SamebatchError } from './errors.js';
 import type { DataFile, FileIndex, Group, Grouping } from './types.js';
 import { VERSION } from './version.js';
 
@@ -43,8 +44,6 @@ function plural(n: number, word: string): string {
   return `${n} ${/(s|sh|ch|x)$/.test(word) ? `${word}es` : `${word}s`}`;
 }
 
-const YIELD_EVERY_STEPS = 256;
-
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason;
 }
@@ -69,7 +68,7 @@ export async function build(paths: readonly string[], options: BuildOptions, env
     const counts = planAll(grouping.groups, options, log);
 
     const outDir = options.out === '-' ? null : new OutDir(options.out);
-    const shardWriter = outDir ? new ShardWriter(outDir.tmp, options.shardMaxBatches, options.shardMaxBytes) : null;
+    const shardWriter = outDir ? new ShardWriter(outDir, options.shardMaxBatches, options.shardMaxBytes) : null;
     try {
       const sink: BatchSink = shardWriter ?? new StreamSink(env.stdout);
       const { steps, stoppedByReader } = await writeAll(indexes, grouping.groups, counts, options, sink, env);
@@ -109,7 +108,7 @@ export async function build(paths: readonly string[], options: BuildOptions, env
 
 /** index: every record is read and checked here, before anything is written. */
 async function indexAll(files: readonly DataFile[], options: BuildOptions, env: BuildEnv, work: WorkDir): Promise<FileIndex[]> {
-  const pool = new ChunkPool(options.jobs);
+  const pool = new WorkerPool(options.jobs);
   const totalBytes = files.reduce((n, f) => n + fileSize(f.absPath), 0);
   let doneBytes = 0;
   const ctx: IndexContext = {
@@ -224,7 +223,15 @@ function planAll(groups: readonly Group[], options: BuildOptions, log: Logger): 
   return counts;
 }
 
-/** write: materialises every planned batch as one line, epoch after epoch. */
+/** Lines per assembly task at most, and bytes of records per task at most (whichever comes first). */
+const TASK_MAX_LINES = 256;
+const TASK_MAX_BYTES = 4 << 20;
+
+/**
+ * write: materialises every planned batch as one line, epoch after epoch. Lines are assembled in
+ * tasks of consecutive steps on the worker pool (or inline with --jobs 1) and written in step
+ * order, so the bytes never depend on --jobs.
+ */
 async function writeAll(
   indexes: readonly FileIndex[],
   groups: readonly Group[],
@@ -234,38 +241,112 @@ async function writeAll(
   env: BuildEnv,
 ): Promise<{ steps: number; stoppedByReader: boolean }> {
   const total = counts.reduce((n, c) => n + c.batchesPerEpoch, 0) * options.epochs;
-  const reader = new RecordReader(indexes);
+  const pool = new WorkerPool(options.jobs, { readPaths: indexes.map((ix) => ix.readPath) });
   const locators = groups.map(exampleLocator);
-  const comma = Buffer.from(',');
-  let step = 0;
-  try {
+  const tail = batchLineParts({ epoch: 0, step: 0, epochStep: 0, group: '', type: null, batchSize: 0, worldSize: 0, noInBatchNeg: false }, null).tail;
+
+  /** Tasks of consecutive steps, in step order. */
+  function* tasks(): Generator<{ task: AssembleTask; examples: number[] }> {
+    let step = 0;
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const plan = planEpoch(groups, options.worldSize, options.seed, epoch);
-      for (let k = 0; k < plan.batches.length; k++) {
-        checkAborted(env.signal);
-        const batch = plan.batches[k]!;
-        const g = groups[batch.group]!;
-        const refs = Array.from(batch.examples, locators[batch.group]!);
-        const provenance = options.provenance ? refs.map(([f, r]) => `${indexes[f]!.file.path}:${indexes[f]!.lines[r]}`) : null;
-        const { head, tail } = batchLineParts(
-          { epoch, step, epochStep: k, group: g.id, type: g.type, batchSize: g.batchSize, worldSize: options.worldSize, noInBatchNeg: g.noInBatchNeg },
-          provenance,
-        );
-        const parts: Buffer[] = [Buffer.from(head)];
+      let k = 0;
+      while (k < plan.batches.length) {
+        const heads: string[] = [];
+        const examples: number[] = [];
+        const refs: [number, number][] = [];
+        let bytes = 0;
+        while (k < plan.batches.length && heads.length < TASK_MAX_LINES && (heads.length === 0 || bytes < TASK_MAX_BYTES)) {
+          const batch = plan.batches[k]!;
+          const g = groups[batch.group]!;
+          const batchRefs = Array.from(batch.examples, locators[batch.group]!);
+          const provenance = options.provenance ? batchRefs.map(([f, r]) => `${indexes[f]!.file.path}:${indexes[f]!.lines[r]}`) : null;
+          heads.push(
+            batchLineParts(
+              { epoch, step, epochStep: k, group: g.id, type: g.type, batchSize: g.batchSize, worldSize: options.worldSize, noInBatchNeg: g.noInBatchNeg },
+              provenance,
+            ).head,
+          );
+          examples.push(batchRefs.length);
+          for (const ref of batchRefs) {
+            refs.push(ref);
+            bytes += indexes[ref[0]]!.lengths[ref[1]]!;
+          }
+          k++;
+          step++;
+        }
+        const n = refs.length;
+        const task: AssembleTask = {
+          heads,
+          tail,
+          counts: Uint32Array.from(examples),
+          files: new Uint32Array(n),
+          offsets: new Float64Array(n),
+          lengths: new Uint32Array(n),
+          flags: new Uint8Array(n),
+          cuts: new Uint32Array(2 * n),
+        };
         refs.forEach(([f, r], i) => {
-          if (i > 0) parts.push(comma);
-          parts.push(reader.read(f, r));
+          const ix = indexes[f]!;
+          task.files[i] = f;
+          task.offsets[i] = ix.offsets[r]!;
+          task.lengths[i] = ix.lengths[r]!;
+          task.flags[i] = ix.flags[r]!;
+          if (ix.cuts) {
+            task.cuts[2 * i] = ix.cuts[2 * r]!;
+            task.cuts[2 * i + 1] = ix.cuts[2 * r + 1]!;
+          }
         });
-        parts.push(Buffer.from(tail));
-        if (!(await sink.write(Buffer.concat(parts), refs.length))) return { steps: step, stoppedByReader: true };
-        step++;
-        env.onProgress?.('write', step, total);
-        // Writes to files are synchronous: give signal handlers a chance now and then.
-        if (step % YIELD_EVERY_STEPS === 0) await new Promise((resolve) => setImmediate(resolve));
+        yield { task, examples };
       }
+    }
+  }
+
+  const window = Math.max(1, options.jobs * 2);
+  const inFlight: { result: Promise<{ ok: Assembled } | { err: unknown }>; examples: number[] }[] = [];
+  const source = tasks();
+  const refill = (): void => {
+    while (inFlight.length < window) {
+      const next = source.next();
+      if (next.done) return;
+      const result = pool.run<Assembled>({ kind: 'assemble', ...next.value.task }).then(
+        (ok) => ({ ok }),
+        (err: unknown) => ({ err }),
+      );
+      inFlight.push({ result, examples: next.value.examples });
+    }
+  };
+  let step = 0;
+  try {
+    refill();
+    while (inFlight.length > 0) {
+      const { result, examples } = inFlight.shift()!;
+      const settled = await result;
+      checkAborted(env.signal);
+      if ('err' in settled) throw readFailure(settled.err);
+      refill();
+      const { data, lineLengths } = settled.ok;
+      let at = 0;
+      for (let b = 0; b < lineLengths.length; b++) {
+        const len = lineLengths[b]!;
+        const line = Buffer.from(data.buffer, data.byteOffset + at, len);
+        at += len;
+        if (!(await sink.write(line, examples[b]!))) return { steps: step, stoppedByReader: true };
+        step++;
+      }
+      env.onProgress?.('write', step, total);
+      // Inline assembly (--jobs 1) never leaves the microtask queue: let signal handlers run.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return { steps: step, stoppedByReader: false };
   } finally {
-    reader.close();
+    await Promise.allSettled(inFlight.map((f) => f.result));
+    await pool.close();
   }
+}
+
+function readFailure(err: unknown): unknown {
+  if (err instanceof SamebatchError) return err;
+  const e = err as NodeJS.ErrnoException;
+  return new SamebatchError('E_READ', `cannot read a record while writing batches: ${e.message}`, { cause: err });
 }

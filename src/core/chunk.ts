@@ -117,7 +117,7 @@ export function advance(text: string, pos: number, line: number, column: number)
   return { line, column };
 }
 
-export type Checked = { facts: RecordFacts } | { fault: ChunkFault };
+export type Checked = { facts: RecordFacts; value: Record<string, unknown> } | { fault: ChunkFault };
 
 /** Parses and checks the text of one record that starts at (line, column). */
 export function checkRecordText(text: string, line: number, column: number, rules: RecordRules): Checked {
@@ -133,7 +133,7 @@ export function checkRecordText(text: string, line: number, column: number, rule
   if (isViolation(facts)) {
     return { fault: { code: facts.code, relLine: line, text: `field "${facts.field}" ${facts.rule}, got ${facts.found}` } };
   }
-  return { facts };
+  return { facts, value: value as Record<string, unknown> };
 }
 
 class Out {

@@ -17,7 +17,7 @@ import { SamebatchError } from '../errors.js';
 import { advance, ChunkBuilder, firstInvalidUtf8, mergeChunks, type ChunkResult, type ChunkRules } from '../core/chunk.js';
 import { splitJsonArray } from '../core/json-array.js';
 import type { DataFile, FileIndex } from '../types.js';
-import type { ChunkPool } from './pool.js';
+import type { WorkerPool } from './pool.js';
 import type { WorkDir } from './work-dir.js';
 
 /** Bytes per chunk handed to one worker: large enough to amortise messaging, small enough to spread a file over cores. */
@@ -93,7 +93,7 @@ export function planChunks(fd: number, size: number, chunkBytes: number): [numbe
 
 export interface IndexContext {
   rules: ChunkRules;
-  pool: ChunkPool;
+  pool: WorkerPool;
   work: WorkDir;
   chunkBytes?: number;
   /** Told the bytes of each chunk as it is done. */
@@ -138,7 +138,7 @@ export async function indexFile(file: DataFile, ctx: IndexContext): Promise<File
     chunks.map(async ([start, end]) => {
       let r: ChunkResult;
       try {
-        r = await ctx.pool.run({ readPath, start, end, rules: ctx.rules });
+        r = await ctx.pool.run<ChunkResult>({ kind: 'chunk', readPath, start, end, rules: ctx.rules });
       } catch (err) {
         throw readError(file, err, 'read');
       }

@@ -16,8 +16,8 @@ function errno(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? 'error';
 }
 
-function writeError(target: string, err: unknown): SamebatchError {
-  return new SamebatchError('E_WRITE', `${target}: write failed (${errno(err)}): ${(err as Error).message}`, {
+function writeError(target: string, err: unknown, note = ''): SamebatchError {
+  return new SamebatchError('E_WRITE', `${target}: write failed (${errno(err)}): ${(err as Error).message}${note}`, {
     location: { file: target },
     cause: err,
   });
@@ -113,12 +113,22 @@ export class OutDir {
     }
   }
 
+  /** How a file of the output is named in messages: where it was going, not the temporary directory. */
+  shown(name: string): string {
+    return path.join(this.out, name);
+  }
+
+  /** The note added to a write failure: the temporary directory goes, an earlier output stays. */
+  get failureNote(): string {
+    return ` (nothing was written to ${this.out}; an earlier output there is untouched)`;
+  }
+
   writeFile(name: string, data: string): void {
     const p = path.join(this.tmp, name);
     try {
       fs.writeFileSync(p, data);
     } catch (err) {
-      throw writeError(p, err);
+      throw writeError(this.shown(name), err, this.failureNote);
     }
   }
 
@@ -175,13 +185,17 @@ export class ShardWriter implements BatchSink {
   private step = 0;
 
   constructor(
-    private readonly dir: string,
+    private readonly outDir: OutDir,
     private readonly maxBatches: number,
     private readonly maxBytes: number,
   ) {}
 
   private target(): string {
-    return path.join(this.dir, this.current?.file ?? '');
+    return path.join(this.outDir.tmp, this.current?.file ?? '');
+  }
+
+  private failed(err: unknown): SamebatchError {
+    return writeError(this.outDir.shown(this.current?.file ?? ''), err, this.outDir.failureNote);
   }
 
   private flush(): void {
@@ -191,7 +205,7 @@ export class ShardWriter implements BatchSink {
       let off = 0;
       while (off < data.length) off += fs.writeSync(this.fd, data, off);
     } catch (err) {
-      throw writeError(this.target(), err);
+      throw this.failed(err);
     }
     this.pending = [];
     this.pendingBytes = 0;
@@ -203,7 +217,7 @@ export class ShardWriter implements BatchSink {
     try {
       fs.closeSync(this.fd);
     } catch (err) {
-      throw writeError(this.target(), err);
+      throw this.failed(err);
     }
     this.current.sha256 = this.hash.digest('hex');
     this.shards.push(this.current);
@@ -218,7 +232,7 @@ export class ShardWriter implements BatchSink {
     try {
       this.fd = fs.openSync(this.target(), 'wx');
     } catch (err) {
-      throw writeError(this.target(), err);
+      throw this.failed(err);
     }
   }
 

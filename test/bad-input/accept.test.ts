@@ -103,6 +103,12 @@ describe('accepted input forms', () => {
     }
   });
 
+  test('symmetric_class without any negatives passes (nothing is sampled)', async () => {
+    const r = await run(['build', 'class-no-neg.jsonl', '--batch-size', '2', '--out', '-', '--log-level', 'warn'], { cwd: GOOD });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l !== '')).toHaveLength(8);
+  });
+
   test('empty neg passes where no negatives are sampled (--train-group-size 1)', async () => {
     const r = await run(['build', 'neg-empty.jsonl', '--train-group-size', '1', '--batch-size', '1', '--out', '-', '--log-level', 'warn'], { cwd: CORPUS });
     expect(r.status, r.stderr).toBe(0);

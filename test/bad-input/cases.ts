@@ -82,6 +82,8 @@ export const BAD_CASES: BadCase[] = [
   { id: 'empty neg where negatives are sampled', inputs: ['neg-empty.jsonl'], status: 1, code: 'E_NO_NEGATIVES', location: 'neg-empty.jsonl:3', message: ['field "neg"', '--train-group-size', /got .*\[\]/] },
   { id: 'empty neg with only_1neg (even --train-group-size 1)', inputs: ['neg-empty-only-1neg.jsonl'], options: ['--train-group-size', '1'], status: 1, code: 'E_NO_NEGATIVES', location: 'neg-empty-only-1neg.jsonl:3', message: ['field "neg"', 'only_1neg'] },
   { id: 'empty neg with the record\'s train_group_size 4', inputs: ['neg-empty-record-group-size.jsonl'], options: ['--train-group-size', '1'], status: 1, code: 'E_NO_NEGATIVES', location: 'neg-empty-record-group-size.jsonl:3', message: ['field "neg"', 'train_group_size'] },
+  { id: 'symmetric_class: empty neg where other records have negatives', inputs: ['class-mixed-neg.jsonl'], status: 1, code: 'E_NO_NEGATIVES', location: 'class-mixed-neg.jsonl:4', message: ['field "neg"', 'symmetric_class', /got .*\[\]/] },
+  { id: 'symmetric_class: small files merged, one without negatives', inputs: ['dir-class-merge'], options: ['--small-threshold', '10'], status: 1, code: 'E_NO_NEGATIVES', location: 'dir-class-merge/b.jsonl:2', message: ['field "neg"', 'dir-class-merge/a.jsonl'] },
 
   // ---- syntax -------------------------------------------------------------------------------
   { id: 'truncated line', inputs: ['truncated-line.jsonl'], status: 1, code: 'E_JSON', location: 'truncated-line.jsonl:3:26' },

@@ -85,6 +85,12 @@ C('type-differs.jsonl', lines(rec(1, { type: 'normal' }), rec(2, { type: 'normal
 C('neg-empty.jsonl', third(raw({ query: 'q3', pos: ['p3'], neg: [] })));
 C('neg-empty-only-1neg.jsonl', lines(rec(1, { type: 'only_1neg' }), rec(2, { type: 'only_1neg' }), raw({ query: 'q3', pos: ['p3'], neg: [], type: 'only_1neg' })));
 C('neg-empty-record-group-size.jsonl', third(raw({ query: 'q3', pos: ['p3'], neg: [], train_group_size: 4 })));
+// symmetric_class: a batch takes as many passages as its first record has negatives (+1), so in a
+// group where some records have negatives, one without is asked for some (upstream fault 3)
+const cls = (i, neg) => raw({ query: `q${i}`, pos: [`p${i}`], neg, type: 'symmetric_class' });
+C('class-mixed-neg.jsonl', lines(cls(1, ['n1']), cls(2, ['n2']), '', cls(4, []), cls(5, ['n5'])));
+C('dir-class-merge/a.jsonl', lines(cls(1, ['n1']), cls(2, ['n2']), cls(3, ['n3'])));
+C('dir-class-merge/b.jsonl', lines(cls(1, ['n1']), cls(2, []), cls(3, [])));
 
 // ---- syntax ----------------------------------------------------------------------------------
 C('truncated-line.jsonl', third('{"query":"q3","pos":["p3"'));
@@ -192,6 +198,8 @@ G('lines.json', lines(...eight));
 G('plain.jsonl.gz', gz(lines(...eight)));
 G('array.json.gz', gz(`[\n${eight.map((r) => `  ${r}`).join(',\n')}\n]\n`));
 G('lines.json.gz', gz(`\ufeff${eight.join('\r\n')}\r\n`));
+// symmetric_class without any negatives: nothing is sampled, so empty neg is fine
+G('class-no-neg.jsonl', lines(...Array.from({ length: 8 }, (_, i) => raw({ query: `q${i + 1}`, pos: [`p${i + 1}`], neg: [], type: 'symmetric_class' }))));
 
 // ---- --skip-invalid ------------------------------------------------------------------------------
 const S = (name, data) => write(SKIP, name, data);
