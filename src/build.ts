@@ -98,7 +98,7 @@ export async function build(paths: readonly string[], options: BuildOptions, env
       }
       return { steps, shards: shards.length, manifest, stoppedByReader };
     } finally {
-      shardWriter?.dispose();
+      await shardWriter?.dispose();
       outDir?.abort();
     }
   } finally {
@@ -225,7 +225,7 @@ function planAll(groups: readonly Group[], options: BuildOptions, log: Logger): 
 
 /** Lines per assembly task at most, and bytes of records per task at most (whichever comes first). */
 const TASK_MAX_LINES = 256;
-const TASK_MAX_BYTES = 4 << 20;
+const TASK_MAX_BYTES = 1 << 20;
 
 /**
  * write: materialises every planned batch as one line, epoch after epoch. Lines are assembled in

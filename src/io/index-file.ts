@@ -21,7 +21,7 @@ import type { WorkerPool } from './pool.js';
 import type { WorkDir } from './work-dir.js';
 
 /** Bytes per chunk handed to one worker: large enough to amortise messaging, small enough to spread a file over cores. */
-export const CHUNK_BYTES = 8 << 20;
+export const CHUNK_BYTES = 2 << 20;
 
 const GZIP = /\.gz$/;
 

@@ -168,13 +168,17 @@ export interface BatchSink {
   finish(): Promise<ShardInfo[]>;
 }
 
-const FLUSH_AT = 4 << 20;
+const FLUSH_AT = 1 << 20;
 
 export function shardName(i: number): string {
   return `batches-${String(i).padStart(5, '0')}.jsonl`;
 }
 
-/** Shards capped by batches and bytes; a batch never straddles two shards. */
+/**
+ * Shards capped by batches and bytes; a batch never straddles two shards. Lines are hashed on
+ * this thread while the previous buffer is written by libuv's thread pool: one write in flight
+ * at a time, which keeps memory bounded and lets hashing and disk writes overlap.
+ */
 export class ShardWriter implements BatchSink {
   private readonly shards: ShardInfo[] = [];
   private fd: number | null = null;
@@ -182,6 +186,7 @@ export class ShardWriter implements BatchSink {
   private current: ShardInfo | null = null;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private inFlight: Promise<void> | null = null;
   private step = 0;
 
   constructor(
@@ -190,34 +195,54 @@ export class ShardWriter implements BatchSink {
     private readonly maxBytes: number,
   ) {}
 
-  private target(): string {
-    return path.join(this.outDir.tmp, this.current?.file ?? '');
+  private failed(err: unknown, file: string): SamebatchError {
+    return writeError(this.outDir.shown(file), err, this.outDir.failureNote);
   }
 
-  private failed(err: unknown): SamebatchError {
-    return writeError(this.outDir.shown(this.current?.file ?? ''), err, this.outDir.failureNote);
+  /** Writes `bufs` fully at the end of `fd` (writev may write less than asked). */
+  private writeAll(fd: number, bufs: Buffer[], file: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const next = (rest: Buffer[]): void => {
+        fs.writev(fd, rest, (err, written) => {
+          if (err) return reject(this.failed(err, file));
+          let left = written;
+          const remaining: Buffer[] = [];
+          for (const b of rest) {
+            if (left >= b.length) left -= b.length;
+            else {
+              remaining.push(left > 0 ? b.subarray(left) : b);
+              left = 0;
+            }
+          }
+          if (remaining.length === 0) resolve();
+          else next(remaining);
+        });
+      };
+      next(bufs);
+    });
   }
 
-  private flush(): void {
-    if (this.fd === null || this.pendingBytes === 0) return;
-    const data = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
-    try {
-      let off = 0;
-      while (off < data.length) off += fs.writeSync(this.fd, data, off);
-    } catch (err) {
-      throw this.failed(err);
-    }
+  private async flush(): Promise<void> {
+    if (this.fd === null || this.current === null || this.pendingBytes === 0) return;
+    await this.inFlight;
+    const bufs = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    const write = this.writeAll(this.fd, bufs, this.current.file);
+    // Handled here so that a failure waits, unreported, for the next await of inFlight.
+    write.catch(() => undefined);
+    this.inFlight = write;
   }
 
-  private closeShard(): void {
+  private async closeShard(): Promise<void> {
     if (this.fd === null || this.current === null || this.hash === null) return;
-    this.flush();
+    await this.flush();
+    await this.inFlight;
+    this.inFlight = null;
     try {
       fs.closeSync(this.fd);
     } catch (err) {
-      throw this.failed(err);
+      throw this.failed(err, this.current.file);
     }
     this.current.sha256 = this.hash.digest('hex');
     this.shards.push(this.current);
@@ -230,9 +255,9 @@ export class ShardWriter implements BatchSink {
     this.current = { file: shardName(this.shards.length), first_step: this.step, batches: 0, examples: 0, bytes: 0, sha256: '' };
     this.hash = createHash('sha256');
     try {
-      this.fd = fs.openSync(this.target(), 'wx');
+      this.fd = fs.openSync(path.join(this.outDir.tmp, this.current.file), 'wx');
     } catch (err) {
-      throw this.failed(err);
+      throw this.failed(err, this.current.file);
     }
   }
 
@@ -243,7 +268,7 @@ export class ShardWriter implements BatchSink {
       (c.batches > 0 &&
         ((this.maxBatches > 0 && c.batches >= this.maxBatches) || (this.maxBytes > 0 && c.bytes + line.length > this.maxBytes)))
     ) {
-      this.closeShard();
+      await this.closeShard();
       this.openShard();
     }
     const s = this.current as ShardInfo;
@@ -254,17 +279,19 @@ export class ShardWriter implements BatchSink {
     this.pending.push(line);
     this.pendingBytes += line.length;
     this.step++;
-    if (this.pendingBytes >= FLUSH_AT) this.flush();
+    if (this.pendingBytes >= FLUSH_AT) await this.flush();
     return true;
   }
 
   async finish(): Promise<ShardInfo[]> {
-    this.closeShard();
+    await this.closeShard();
     return this.shards;
   }
 
-  /** Closes an open shard file after a failure (the directory itself is removed by OutDir). */
-  dispose(): void {
+  /** After a failure: waits for a write in flight and closes the open shard (OutDir removes the directory). */
+  async dispose(): Promise<void> {
+    await this.inFlight?.catch(() => undefined);
+    this.inFlight = null;
     if (this.fd !== null) {
       try {
         fs.closeSync(this.fd);
