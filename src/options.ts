@@ -21,12 +21,20 @@ export interface BuildOptions {
   shardMaxBatches: number;
   shardMaxBytes: number;
   force: boolean;
+  ifChanged: boolean;
   provenance: boolean;
+  perRank: boolean;
+  format: 'raw' | 'flag';
+  queryInstruction: string | null;
+  queryInstructionFormat: string;
+  passageInstruction: string | null;
+  passageInstructionFormat: string;
+  shuffleRatio: number;
   jobs: number;
   logLevel: string;
 }
 
-type Kind = 'posint' | 'nonnegint' | 'int' | 'bytes' | 'flag' | 'string' | 'level';
+type Kind = 'posint' | 'nonnegint' | 'int' | 'bytes' | 'flag' | 'string' | 'text' | 'template' | 'ratio' | 'level' | 'format';
 
 export interface OptionSpec {
   key: keyof BuildOptions;
@@ -73,8 +81,24 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
     help: 'start a new shard before it would exceed SIZE bytes (suffixes K, M, G, KiB, MiB, GiB; 0 = no cap); a batch is never split, so a single larger batch gets a shard of its own' },
   { key: 'force', flag: '--force', kind: 'flag', default: false,
     help: 'replace an earlier samebatch output in --out (a non-empty directory without a samebatch manifest is always refused)' },
+  { key: 'ifChanged', flag: '--if-changed', kind: 'flag', default: false,
+    help: 'do nothing (exit 0) when --out already holds the output of these inputs (by content) and options; for make and CI caches' },
   { key: 'provenance', flag: '--provenance', kind: 'flag', default: false,
     help: 'add to every batch line a "provenance" list: "path:line" of each example, in example order' },
+  { key: 'perRank', flag: '--per-rank', kind: 'flag', default: false,
+    help: 'write one directory of shards per rank (rank-00000/, ...): line k is that rank\'s slice of global step k, with the same shard boundaries on every rank' },
+  { key: 'format', flag: '--format', arg: 'raw|flag', kind: 'format', default: 'raw',
+    help: 'raw: the records themselves; flag: the ready input of FlagEmbedding\'s same-dataset collator (queries, passages, teacher scores, no_in_batch_neg flag)' },
+  { key: 'queryInstruction', flag: '--query-instruction', arg: 'TEXT', kind: 'text', default: null, defaultText: 'none',
+    help: 'with --format flag: instruction for queries whose record has no "prompt"' },
+  { key: 'queryInstructionFormat', flag: '--query-instruction-format', arg: 'FMT', kind: 'template', default: '{}{}',
+    help: 'with --format flag: how a query is written; the first {} takes the instruction, the second the query' },
+  { key: 'passageInstruction', flag: '--passage-instruction', arg: 'TEXT', kind: 'text', default: null, defaultText: 'none',
+    help: 'with --format flag: instruction for passages (symmetric_sts and symmetric_clustering passages take the query\'s instead)' },
+  { key: 'passageInstructionFormat', flag: '--passage-instruction-format', arg: 'FMT', kind: 'template', default: '{}{}',
+    help: 'with --format flag: how a passage is written; the first {} takes the instruction, the second the passage' },
+  { key: 'shuffleRatio', flag: '--shuffle-ratio', arg: 'R', kind: 'ratio', default: 0,
+    help: 'with --format flag: probability that a positive longer than 100 characters is cut in three chunks put back in random order (FlagEmbedding\'s augmentation)' },
   { key: 'jobs', flag: '--jobs', arg: 'N', kind: 'posint', default: 0, defaultText: 'available cores',
     help: 'worker threads that read and check records; the output is the same for every N' },
   { key: 'logLevel', flag: '--log-level', arg: 'LEVEL', kind: 'level', default: 'info',
@@ -103,6 +127,20 @@ function parseValue(spec: OptionSpec, raw: unknown): number | boolean | string {
       return raw === true;
     case 'string':
       if (typeof raw !== 'string' || raw === '') bad('must be a non-empty string');
+      return raw as string;
+    case 'text':
+      if (typeof raw !== 'string') bad('must be text');
+      return raw as string;
+    case 'template':
+      if (typeof raw !== 'string' || raw.split('{}').length !== 3) bad('must hold exactly two {} (instruction, then text)');
+      return raw as string;
+    case 'ratio': {
+      const v = Number(raw);
+      if (typeof raw === 'boolean' || String(raw).trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) bad('must be a number from 0 to 1');
+      return v;
+    }
+    case 'format':
+      if (raw !== 'raw' && raw !== 'flag') bad('must be raw or flag');
       return raw as string;
     case 'level':
       if (typeof raw !== 'string' || !LEVELS.includes(raw)) bad(`must be one of ${LEVELS.join(', ')}`);
@@ -156,5 +194,12 @@ export function dataOptions(o: BuildOptions): Record<string, unknown> {
     shard_max_batches: o.shardMaxBatches,
     shard_max_bytes: o.shardMaxBytes,
     provenance: o.provenance,
+    per_rank: o.perRank,
+    format: o.format,
+    query_instruction: o.queryInstruction,
+    query_instruction_format: o.queryInstructionFormat,
+    passage_instruction: o.passageInstruction,
+    passage_instruction_format: o.passageInstructionFormat,
+    shuffle_ratio: o.shuffleRatio,
   };
 }
