@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { capRecords } from './core/cap.js';
-import { batchLineParts } from './core/batch-line.js';
+import { lineHead } from './core/batch-line.js';
+import type { FlagOptions } from './core/flag-format.js';
 import { assertClassNegatives, exampleLocator, groupDatasets, type DatasetInput } from './core/group.js';
 import { buildManifest } from './core/manifest.js';
 import { assertSomeBatches, countGroup, planEpoch, type GroupCounts } from './core/plan.js';
@@ -16,9 +17,11 @@ import type { Logger } from './io/log.js';
 import { checkOutDir, checkOutOverlap, MANIFEST_FILE, OutDir, ShardWriter, StreamSink, type BatchSink } from './io/output.js';
 import type { AssembleTask, Assembled } from './io/records.js';
 import { WorkDir } from './io/work-dir.js';
+import { fingerprintChanges, type Fingerprint } from './core/fingerprint.js';
+import { fingerprintInputs, readEarlierOutput } from './io/fingerprint.js';
 import { dataOptions, type BuildOptions } from './options.js';
 import { SamebatchError } from './errors.js';
-import type { DataFile, FileIndex, Group, Grouping } from './types.js';
+import type { DataFile, Discovery, FileIndex, Group, Grouping } from './types.js';
 import { VERSION } from './version.js';
 
 export interface BuildEnv {
@@ -37,6 +40,8 @@ export interface BuildResult {
   manifest: Record<string, unknown>;
   /** True when the reader of standard output went away before the end. */
   stoppedByReader: boolean;
+  /** Set when --if-changed found the output up to date and wrote nothing. */
+  unchanged?: true;
 }
 
 function plural(n: number, word: string): string {
@@ -50,31 +55,43 @@ function checkAborted(signal: AbortSignal | undefined): void {
 
 export async function build(paths: readonly string[], options: BuildOptions, env: BuildEnv): Promise<BuildResult> {
   const log = env.logger;
+  if (options.perRank && options.out === '-') {
+    throw new SamebatchError('E_USAGE', '--per-rank writes one directory per rank: give --out DIR, not -');
+  }
   if (options.out !== '-') {
-    checkOutDir(options.out, options.force);
+    // --if-changed may replace an earlier samebatch output as --force does; anything else is refused as always.
+    checkOutDir(options.out, options.force || options.ifChanged);
     checkOutOverlap(options.out, paths);
+  } else if (options.ifChanged) {
+    throw new SamebatchError('E_USAGE', '--if-changed needs --out DIR: standard output leaves no manifest to compare with next time');
   }
 
-  const discovery = discover(paths, { recursive: options.recursive });
-  log.info({ stage: 'discover', files: discovery.files.length, directories: discovery.directories.length }, `discovered ${plural(discovery.files.length, 'data file')}`);
-  for (const p of discovery.passedOver) log.warn({ stage: 'discover', path: p.path, reason: p.reason }, `passed over ${p.path}: ${p.reason}`);
+  const discovery = discoverInputs(paths, options, log);
+  // The fingerprint hashes the data files' bytes while they are indexed (first, for --if-changed).
+  const hashing = new AbortController();
+  const stopHashing = (): void => hashing.abort(env.signal?.reason);
+  env.signal?.addEventListener('abort', stopHashing, { once: true });
+  const fingerprinting = fingerprintInputs(discovery.files, dataOptions(options), VERSION, hashing.signal);
+  fingerprinting.catch(() => undefined); // awaited below; a failure elsewhere first must not leave it unhandled
 
   const work = new WorkDir();
   try {
-    const indexes = await indexAll(discovery.files, options, env, work);
-    const datasets = capAll(indexes, options, log);
-    const grouping = groupAll(datasets, options, log);
-    assertClassNegatives(grouping.groups, (i) => ({ path: indexes[i]!.file.path, emptyNegLine: indexes[i]!.emptyNegLine, anyNegatives: indexes[i]!.anyNegatives }), options.trainGroupSize);
-    const counts = planAll(grouping.groups, options, log);
+    if (options.ifChanged) {
+      const unchanged = unchangedOutput(options.out, await fingerprinting, log);
+      if (unchanged !== null) return unchanged;
+    }
+    const { indexes, datasets, grouping, counts } = await prepare(discovery, options, env, work);
+    const fingerprint = await fingerprinting;
 
     const outDir = options.out === '-' ? null : new OutDir(options.out);
-    const shardWriter = outDir ? new ShardWriter(outDir, options.shardMaxBatches, options.shardMaxBytes) : null;
+    const shardWriter = outDir ? new ShardWriter(outDir, options.shardMaxBatches, options.shardMaxBytes, options.perRank ? options.worldSize : null) : null;
     try {
       const sink: BatchSink = shardWriter ?? new StreamSink(env.stdout);
       const { steps, stoppedByReader } = await writeAll(indexes, grouping.groups, counts, options, sink, env);
       const shards = await sink.finish();
       const manifest = buildManifest({
         version: VERSION,
+        fingerprint,
         options: dataOptions(options),
         indexes,
         kept: datasets.map((d) => d.kept.length),
@@ -83,6 +100,8 @@ export async function build(paths: readonly string[], options: BuildOptions, env
         passedOver: discovery.passedOver,
         epochs: options.epochs,
         worldSize: options.worldSize,
+        format: options.format,
+        perRank: options.perRank,
         shards,
       });
       if (outDir) {
@@ -103,11 +122,75 @@ export async function build(paths: readonly string[], options: BuildOptions, env
     }
   } finally {
     work.dispose();
+    hashing.abort();
+    env.signal?.removeEventListener('abort', stopHashing);
   }
 }
 
+/** discover: the command-line paths → data files, in a fixed order. */
+export function discoverInputs(paths: readonly string[], options: Pick<BuildOptions, 'recursive'>, log: Logger): Discovery {
+  const discovery = discover(paths, { recursive: options.recursive });
+  log.info({ stage: 'discover', files: discovery.files.length, directories: discovery.directories.length }, `discovered ${plural(discovery.files.length, 'data file')}`);
+  for (const p of discovery.passedOver) log.warn({ stage: 'discover', path: p.path, reason: p.reason }, `passed over ${p.path}: ${p.reason}`);
+  return discovery;
+}
+
+/** Everything the stages before writing produce; `plan` reports it, `build` writes it. */
+export interface Prepared {
+  indexes: FileIndex[];
+  datasets: DatasetInput[];
+  grouping: Grouping;
+  counts: GroupCounts[];
+}
+
+/**
+ * index → cap → group → plan counts: every record read and checked, every group formed and
+ * counted, nothing written. `work` holds scratch copies the write stage reads from later.
+ */
+export async function prepare(discovery: Discovery, options: BuildOptions, env: Omit<BuildEnv, 'stdout'>, work: WorkDir): Promise<Prepared> {
+  const log = env.logger;
+  const indexes = await indexAll(discovery.files, options, env, work);
+  const datasets = capAll(indexes, options, log);
+  const grouping = groupAll(datasets, options, log);
+  assertClassNegatives(grouping.groups, (i) => ({ path: indexes[i]!.file.path, emptyNegLine: indexes[i]!.emptyNegLine, anyNegatives: indexes[i]!.anyNegatives }), options.trainGroupSize);
+  const counts = planAll(grouping.groups, options, log);
+  return { indexes, datasets, grouping, counts };
+}
+
+/**
+ * --if-changed: the earlier output in `out` when its fingerprint is the current one (and its
+ * shards are all there), else null after saying why the build goes ahead.
+ */
+function unchangedOutput(out: string, fingerprint: Fingerprint, log: Logger): BuildResult | null {
+  const earlier = readEarlierOutput(out);
+  const shown = path.normalize(out);
+  if (earlier === null) {
+    log.info({ stage: 'if-changed', out }, `no earlier samebatch output in ${shown}: building`);
+    return null;
+  }
+  if (earlier.fingerprint === null) {
+    log.info({ stage: 'if-changed', out }, `the earlier output in ${shown} has no fingerprint: rebuilding`);
+    return null;
+  }
+  const changed = fingerprintChanges(earlier.fingerprint, fingerprint);
+  if (changed.length > 0) {
+    log.info({ stage: 'if-changed', out, changed }, `${changed.join(' and ')} changed since ${shown} was written: rebuilding`);
+    return null;
+  }
+  if (earlier.damaged.length > 0) {
+    log.warn({ stage: 'if-changed', out, damaged: earlier.damaged }, `${shown} is damaged (missing or resized: ${earlier.damaged.join(', ')}): rebuilding`);
+    return null;
+  }
+  const m = earlier.manifest;
+  const totals = (m.totals ?? {}) as { steps?: unknown };
+  const steps = typeof totals.steps === 'number' ? totals.steps : 0;
+  const shards = Array.isArray(m.shards) ? m.shards.length : 0;
+  log.info({ stage: 'if-changed', out, unchanged: true, steps }, `nothing changed: ${shown} already holds the output of these inputs and options; nothing written`);
+  return { steps, shards, manifest: m, stoppedByReader: false, unchanged: true };
+}
+
 /** index: every record is read and checked here, before anything is written. */
-async function indexAll(files: readonly DataFile[], options: BuildOptions, env: BuildEnv, work: WorkDir): Promise<FileIndex[]> {
+async function indexAll(files: readonly DataFile[], options: BuildOptions, env: Omit<BuildEnv, 'stdout'>, work: WorkDir): Promise<FileIndex[]> {
   const pool = new WorkerPool(options.jobs);
   const totalBytes = files.reduce((n, f) => n + fileSize(f.absPath), 0);
   let doneBytes = 0;
@@ -241,11 +324,25 @@ async function writeAll(
   env: BuildEnv,
 ): Promise<{ steps: number; stoppedByReader: boolean }> {
   const total = counts.reduce((n, c) => n + c.batchesPerEpoch, 0) * options.epochs;
-  const pool = new WorkerPool(options.jobs, { readPaths: indexes.map((ix) => ix.readPath) });
+  const flag: FlagOptions | null =
+    options.format === 'flag'
+      ? {
+          seed: options.seed,
+          knowledgeDistillation: options.knowledgeDistillation,
+          trainGroupSize: options.trainGroupSize,
+          queryInstruction: options.queryInstruction,
+          queryInstructionFormat: options.queryInstructionFormat,
+          passageInstruction: options.passageInstruction,
+          passageInstructionFormat: options.passageInstructionFormat,
+          shuffleRatio: options.shuffleRatio,
+        }
+      : null;
+  const pool = new WorkerPool(options.jobs, { readPaths: indexes.map((ix) => ix.readPath), fileKeys: indexes.map((ix) => ix.file.key), flag });
   const locators = groups.map(exampleLocator);
-  const tail = batchLineParts({ epoch: 0, step: 0, epochStep: 0, group: '', type: null, batchSize: 0, worldSize: 0, noInBatchNeg: false }, null).tail;
+  const ranks = options.perRank ? options.worldSize : 1;
+  const rawTail = options.format === 'raw' ? '"examples":[' : '';
 
-  /** Tasks of consecutive steps, in step order. */
+  /** Tasks of consecutive steps, in step order; `examples` holds the examples of each output line. */
   function* tasks(): Generator<{ task: AssembleTask; examples: number[] }> {
     let step = 0;
     for (let epoch = 0; epoch < options.epochs; epoch++) {
@@ -254,20 +351,24 @@ async function writeAll(
       while (k < plan.batches.length) {
         const heads: string[] = [];
         const examples: number[] = [];
+        const epochs: number[] = [];
+        const perBatch: number[] = [];
         const refs: [number, number][] = [];
         let bytes = 0;
-        while (k < plan.batches.length && heads.length < TASK_MAX_LINES && (heads.length === 0 || bytes < TASK_MAX_BYTES)) {
+        while (k < plan.batches.length && perBatch.length < TASK_MAX_LINES && (perBatch.length === 0 || bytes < TASK_MAX_BYTES)) {
           const batch = plan.batches[k]!;
           const g = groups[batch.group]!;
           const batchRefs = Array.from(batch.examples, locators[batch.group]!);
-          const provenance = options.provenance ? batchRefs.map(([f, r]) => `${indexes[f]!.file.path}:${indexes[f]!.lines[r]}`) : null;
-          heads.push(
-            batchLineParts(
-              { epoch, step, epochStep: k, group: g.id, type: g.type, batchSize: g.batchSize, worldSize: options.worldSize, noInBatchNeg: g.noInBatchNeg },
-              provenance,
-            ).head,
-          );
-          examples.push(batchRefs.length);
+          const per = batchRefs.length / ranks;
+          for (let r = 0; r < ranks; r++) {
+            const slice = batchRefs.slice(r * per, (r + 1) * per);
+            const provenance = options.provenance ? slice.map(([f, i]) => `${indexes[f]!.file.path}:${indexes[f]!.lines[i]}`) : null;
+            const header = { epoch, step, epochStep: k, group: g.id, type: g.type, batchSize: g.batchSize, worldSize: options.worldSize, noInBatchNeg: g.noInBatchNeg };
+            heads.push(lineHead(options.perRank ? { ...header, rank: r } : header, provenance) + rawTail);
+            examples.push(per);
+          }
+          epochs.push(epoch);
+          perBatch.push(batchRefs.length);
           for (const ref of batchRefs) {
             refs.push(ref);
             bytes += indexes[ref[0]]!.lengths[ref[1]]!;
@@ -277,10 +378,13 @@ async function writeAll(
         }
         const n = refs.length;
         const task: AssembleTask = {
+          format: options.format,
           heads,
-          tail,
-          counts: Uint32Array.from(examples),
+          linesPerBatch: ranks,
+          epochs: Uint32Array.from(epochs),
+          counts: Uint32Array.from(perBatch),
           files: new Uint32Array(n),
+          records: new Uint32Array(n),
           offsets: new Float64Array(n),
           lengths: new Uint32Array(n),
           flags: new Uint8Array(n),
@@ -289,6 +393,7 @@ async function writeAll(
         refs.forEach(([f, r], i) => {
           const ix = indexes[f]!;
           task.files[i] = f;
+          task.records[i] = r;
           task.offsets[i] = ix.offsets[r]!;
           task.lengths[i] = ix.lengths[r]!;
           task.flags[i] = ix.flags[r]!;
@@ -327,11 +432,14 @@ async function writeAll(
       refill();
       const { data, lineLengths } = settled.ok;
       let at = 0;
-      for (let b = 0; b < lineLengths.length; b++) {
-        const len = lineLengths[b]!;
-        const line = Buffer.from(data.buffer, data.byteOffset + at, len);
-        at += len;
-        if (!(await sink.write(line, examples[b]!))) return { steps: step, stoppedByReader: true };
+      for (let l = 0; l < lineLengths.length; l += ranks) {
+        const lines: Buffer[] = [];
+        for (let r = 0; r < ranks; r++) {
+          const len = lineLengths[l + r]!;
+          lines.push(Buffer.from(data.buffer, data.byteOffset + at, len));
+          at += len;
+        }
+        if (!(await sink.write(lines, examples.slice(l, l + ranks)))) return { steps: step, stoppedByReader: true };
         step++;
       }
       env.onProgress?.('write', step, total);

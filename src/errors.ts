@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   E_NO_BATCHES: 1,
   E_READ: 1,
   E_WRITE: 1,
+  // verify (exit 1): an output directory that does not match its manifest or breaks a rule
+  E_VERIFY: 1,
 } as const satisfies Record<string, ExitClass>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -203,3 +203,14 @@ export function dataOptions(o: BuildOptions): Record<string, unknown> {
     shuffle_ratio: o.shuffleRatio,
   };
 }
+
+/** `samebatch plan` takes build's options except these (it writes nothing). */
+export const NOT_FOR_PLAN: ReadonlySet<keyof BuildOptions> = new Set<keyof BuildOptions>(['out', 'force', 'ifChanged']);
+
+/** Options of `samebatch plan` that build does not have. */
+export const PLAN_ONLY_OPTIONS: readonly { key: 'json'; flag: string; help: string }[] = [
+  { key: 'json', flag: '--json', help: 'print the plan as one JSON object (schema in the README) instead of tables' },
+];
+
+/** `samebatch verify` takes only these of build's options. */
+export const FOR_VERIFY: ReadonlySet<keyof BuildOptions> = new Set<keyof BuildOptions>(['logLevel']);

@@ -133,7 +133,10 @@ export interface EpochPlan {
 }
 
 export interface ShardInfo {
+  /** Path inside the output directory ("rank-00000/batches-00000.jsonl" with per-rank output). */
   file: string;
+  /** With per-rank output: the rank whose slices the shard holds. */
+  rank?: number;
   first_step: number;
   batches: number;
   examples: number;

@@ -3,12 +3,15 @@
  * timestamps or machine facts, so the same command gives the same bytes.
  */
 import type { FileIndex, Grouping, PassedOver, ShardInfo } from '../types.js';
+import type { Fingerprint } from './fingerprint.js';
 import type { GroupCounts } from './plan.js';
 
 export const MANIFEST_FORMAT = 1;
 
 export interface ManifestInput {
   version: string;
+  /** What the output depends on (input contents, options, version), for `build --if-changed`. */
+  fingerprint?: Fingerprint | null;
   options: Record<string, unknown>;
   indexes: readonly FileIndex[];
   kept: readonly number[];
@@ -17,6 +20,8 @@ export interface ManifestInput {
   passedOver: readonly PassedOver[];
   epochs: number;
   worldSize: number;
+  format: 'raw' | 'flag';
+  perRank: boolean;
   shards: readonly ShardInfo[];
 }
 
@@ -32,10 +37,20 @@ export function buildManifest(m: ManifestInput): Record<string, unknown> {
     tool: 'samebatch',
     format: MANIFEST_FORMAT,
     version: m.version,
+    fingerprint: m.fingerprint ?? null,
     options: m.options,
     layout: {
-      line: 'one global batch of one group: examples in rank order; rank r holds examples[r*batch_size, (r+1)*batch_size)',
-      step_order: 'line k of the concatenated shards is global step k; epochs follow each other',
+      format: m.format,
+      ranks: m.perRank ? 'per-rank' : 'global',
+      line:
+        (m.perRank
+          ? 'one rank slice of one global batch: rank r\'s shards (rank-RRRRR/) hold, line for line, its slice of the same steps'
+          : 'one global batch of one group, ranks in order: rank r takes its slice [r*batch_size, (r+1)*batch_size)') +
+        (m.format === 'flag'
+          ? '; queries, passages (per query one positive then train_group_size-1 negatives) and teacher_scores, as FlagEmbedding\'s same-dataset collator takes them'
+          : '; examples are the records themselves'),
+      step_order: 'line k of the concatenated shards (of each rank) is global step k; epochs follow each other',
+      rank_dirs: m.perRank ? Array.from({ length: m.worldSize }, (_, r) => `rank-${String(r).padStart(5, '0')}`) : null,
     },
     totals: {
       epochs: m.epochs,

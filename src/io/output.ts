@@ -162,8 +162,11 @@ export class OutDir {
 }
 
 export interface BatchSink {
-  /** Writes one batch line; returns false once the reader has gone (a closed pipe). */
-  write(line: Buffer, examples: number): Promise<boolean>;
+  /**
+   * Writes one step: one line (the global batch) or one per rank slice, with the examples each
+   * holds. Returns false once the reader has gone (a closed pipe).
+   */
+  write(lines: Buffer[], examples: number[]): Promise<boolean>;
   /** Flushes and returns the shards written (none for standard output). */
   finish(): Promise<ShardInfo[]>;
 }
@@ -174,25 +177,29 @@ export function shardName(i: number): string {
   return `batches-${String(i).padStart(5, '0')}.jsonl`;
 }
 
+export function rankDir(rank: number): string {
+  return `rank-${String(rank).padStart(5, '0')}`;
+}
+
 /**
- * Shards capped by batches and bytes; a batch never straddles two shards. Lines are hashed on
- * this thread while the previous buffer is written by libuv's thread pool: one write in flight
- * at a time, which keeps memory bounded and lets hashing and disk writes overlap.
+ * One sequence of shard files (the global one, or one rank's). Lines are hashed on this thread
+ * while the previous buffer is written by libuv's thread pool: one write in flight at a time,
+ * which keeps memory bounded and lets hashing and disk writes overlap.
  */
-export class ShardWriter implements BatchSink {
-  private readonly shards: ShardInfo[] = [];
+class ShardStream {
+  readonly shards: ShardInfo[] = [];
   private fd: number | null = null;
   private hash: Hash | null = null;
-  private current: ShardInfo | null = null;
+  current: ShardInfo | null = null;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private inFlight: Promise<void> | null = null;
-  private step = 0;
 
   constructor(
     private readonly outDir: OutDir,
-    private readonly maxBatches: number,
-    private readonly maxBytes: number,
+    /** "" or "rank-00003/" */
+    private readonly prefix: string,
+    private readonly rank: number | null,
   ) {}
 
   private failed(err: unknown, file: string): SamebatchError {
@@ -234,7 +241,7 @@ export class ShardWriter implements BatchSink {
     this.inFlight = write;
   }
 
-  private async closeShard(): Promise<void> {
+  async close(): Promise<void> {
     if (this.fd === null || this.current === null || this.hash === null) return;
     await this.flush();
     await this.inFlight;
@@ -251,26 +258,19 @@ export class ShardWriter implements BatchSink {
     this.hash = null;
   }
 
-  private openShard(): void {
-    this.current = { file: shardName(this.shards.length), first_step: this.step, batches: 0, examples: 0, bytes: 0, sha256: '' };
+  open(firstStep: number): void {
+    const file = `${this.prefix}${shardName(this.shards.length)}`;
+    this.current = { file, ...(this.rank === null ? {} : { rank: this.rank }), first_step: firstStep, batches: 0, examples: 0, bytes: 0, sha256: '' };
     this.hash = createHash('sha256');
     try {
-      this.fd = fs.openSync(path.join(this.outDir.tmp, this.current.file), 'wx');
+      if (this.prefix !== '' && this.shards.length === 0) fs.mkdirSync(path.join(this.outDir.tmp, this.prefix));
+      this.fd = fs.openSync(path.join(this.outDir.tmp, file), 'wx');
     } catch (err) {
-      throw this.failed(err, this.current.file);
+      throw this.failed(err, file);
     }
   }
 
-  async write(line: Buffer, examples: number): Promise<boolean> {
-    const c = this.current;
-    if (
-      c === null ||
-      (c.batches > 0 &&
-        ((this.maxBatches > 0 && c.batches >= this.maxBatches) || (this.maxBytes > 0 && c.bytes + line.length > this.maxBytes)))
-    ) {
-      await this.closeShard();
-      this.openShard();
-    }
+  async append(line: Buffer, examples: number): Promise<void> {
     const s = this.current as ShardInfo;
     s.batches++;
     s.examples += examples;
@@ -278,17 +278,10 @@ export class ShardWriter implements BatchSink {
     (this.hash as Hash).update(line);
     this.pending.push(line);
     this.pendingBytes += line.length;
-    this.step++;
     if (this.pendingBytes >= FLUSH_AT) await this.flush();
-    return true;
   }
 
-  async finish(): Promise<ShardInfo[]> {
-    await this.closeShard();
-    return this.shards;
-  }
-
-  /** After a failure: waits for a write in flight and closes the open shard (OutDir removes the directory). */
+  /** After a failure: waits for a write in flight and closes the open shard. */
   async dispose(): Promise<void> {
     await this.inFlight?.catch(() => undefined);
     this.inFlight = null;
@@ -300,6 +293,56 @@ export class ShardWriter implements BatchSink {
       }
       this.fd = null;
     }
+  }
+}
+
+/**
+ * Shards capped by batches and bytes; a batch never straddles two shards. With per-rank output
+ * every rank has its own sequence, and all roll over together (when any would pass a cap), so
+ * every rank has the same steps in the same shard numbers.
+ */
+export class ShardWriter implements BatchSink {
+  private readonly streams: ShardStream[];
+  private step = 0;
+
+  constructor(
+    outDir: OutDir,
+    private readonly maxBatches: number,
+    private readonly maxBytes: number,
+    ranks: number | null = null,
+  ) {
+    this.streams =
+      ranks === null ? [new ShardStream(outDir, '', null)] : Array.from({ length: ranks }, (_, r) => new ShardStream(outDir, `${rankDir(r)}/`, r));
+  }
+
+  private full(lines: Buffer[]): boolean {
+    return this.streams.some((s, i) => {
+      const c = s.current;
+      if (c === null) return true;
+      if (c.batches === 0) return false;
+      return (this.maxBatches > 0 && c.batches >= this.maxBatches) || (this.maxBytes > 0 && c.bytes + (lines[i] as Buffer).length > this.maxBytes);
+    });
+  }
+
+  async write(lines: Buffer[], examples: number[]): Promise<boolean> {
+    if (this.full(lines)) {
+      for (const s of this.streams) {
+        await s.close();
+        s.open(this.step);
+      }
+    }
+    for (let i = 0; i < this.streams.length; i++) await (this.streams[i] as ShardStream).append(lines[i] as Buffer, examples[i] as number);
+    this.step++;
+    return true;
+  }
+
+  async finish(): Promise<ShardInfo[]> {
+    for (const s of this.streams) await s.close();
+    return this.streams.flatMap((s) => s.shards);
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of this.streams) await s.dispose();
   }
 }
 
@@ -315,10 +358,10 @@ export class StreamSink implements BatchSink {
     });
   }
 
-  async write(line: Buffer): Promise<boolean> {
+  async write(lines: Buffer[]): Promise<boolean> {
     if (this.failure) throw writeError('standard output', this.failure);
     if (this.closed) return false;
-    if (!this.stream.write(line)) {
+    if (!this.stream.write(lines[0] as Buffer)) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           this.stream.off('drain', done);

@@ -5,6 +5,8 @@
  * code runs inline (--jobs 1) and in worker threads, so the bytes never depend on --jobs.
  */
 import fs from 'node:fs';
+import { RAW_TAIL, flagPayload } from '../core/batch-line.js';
+import { flagBatch, groupSizeOf, type FlagOptions, type FlagRecord } from '../core/flag-format.js';
 import { applyCuts } from '../core/json-members.js';
 import { stripScores } from '../core/record.js';
 import { RECORD_HAS_SCORES, RECORD_REWRITE } from '../types.js';
@@ -53,18 +55,31 @@ export class RecordFetcher {
   }
 }
 
-/** Batch lines to assemble: per batch the text around its examples, per example its reference. */
+/**
+ * Batch lines to assemble. Per output line its head (metadata up to the payload); per batch its
+ * epoch and example count; per example its reference. A batch gives `linesPerBatch` lines: one
+ * for the global batch, or one per rank slice.
+ */
 export interface AssembleTask {
+  format: 'raw' | 'flag';
   heads: string[];
-  tail: string;
-  /** Examples per batch; the per-example arrays below hold them batch after batch. */
+  linesPerBatch: number;
+  epochs: Uint32Array;
   counts: Uint32Array;
   files: Uint32Array;
+  records: Uint32Array;
   offsets: Float64Array;
   lengths: Uint32Array;
   flags: Uint8Array;
   /** Two per example: the byte range of teacher scores to cut, relative to the record. */
   cuts: Uint32Array;
+}
+
+export interface AssembleContext {
+  fetcher: RecordFetcher;
+  /** Stream key of each data file (flag format draws). */
+  fileKeys: readonly string[];
+  flag: FlagOptions | null;
 }
 
 export interface Assembled {
@@ -74,9 +89,10 @@ export interface Assembled {
 }
 
 const COMMA = Buffer.from(',');
+const RAW_TAIL_BYTES = Buffer.from(RAW_TAIL);
 
-function recordBytes(fetcher: RecordFetcher, t: AssembleTask, i: number): Buffer {
-  const buf = fetcher.read(t.files[i] as number, t.offsets[i] as number, t.lengths[i] as number);
+/** A record as it goes into a raw line: its own bytes, less teacher scores without --knowledge-distillation. */
+function rawRecord(buf: Buffer, t: AssembleTask, i: number): Buffer {
   const flags = t.flags[i] as number;
   if ((flags & RECORD_HAS_SCORES) === 0) return buf;
   if (flags & RECORD_REWRITE) {
@@ -85,30 +101,48 @@ function recordBytes(fetcher: RecordFetcher, t: AssembleTask, i: number): Buffer
   return applyCuts(buf, [t.cuts[2 * i] as number, t.cuts[2 * i + 1] as number]);
 }
 
-export function assemble(t: AssembleTask, fetcher: RecordFetcher): Assembled {
+export function assemble(t: AssembleTask, ctx: AssembleContext): Assembled {
   const parts: Buffer[] = [];
-  const tail = Buffer.from(t.tail);
-  const lineLengths = new Uint32Array(t.counts.length);
-  let i = 0;
-  let total = 0;
+  const lineLengths = new Uint32Array(t.heads.length);
+  let line = 0;
+  let first = 0;
   for (let b = 0; b < t.counts.length; b++) {
-    const head = Buffer.from(t.heads[b] as string);
-    let len = head.length + tail.length;
-    parts.push(head);
     const n = t.counts[b] as number;
-    for (let k = 0; k < n; k++, i++) {
-      if (k > 0) {
-        parts.push(COMMA);
-        len++;
+    const perLine = n / t.linesPerBatch;
+    const bufs: Buffer[] = [];
+    for (let i = first; i < first + n; i++) bufs.push(ctx.fetcher.read(t.files[i] as number, t.offsets[i] as number, t.lengths[i] as number));
+    if (t.format === 'raw') {
+      for (let l = 0; l < t.linesPerBatch; l++, line++) {
+        const head = Buffer.from(t.heads[line] as string);
+        parts.push(head);
+        let len = head.length + RAW_TAIL_BYTES.length;
+        for (let k = 0; k < perLine; k++) {
+          if (k > 0) {
+            parts.push(COMMA);
+            len++;
+          }
+          const rec = rawRecord(bufs[l * perLine + k] as Buffer, t, first + l * perLine + k);
+          parts.push(rec);
+          len += rec.length;
+        }
+        parts.push(RAW_TAIL_BYTES);
+        lineLengths[line] = len;
       }
-      const rec = recordBytes(fetcher, t, i);
-      parts.push(rec);
-      len += rec.length;
+    } else {
+      const flag = ctx.flag as FlagOptions;
+      const parsed = bufs.map((x) => JSON.parse(x.toString('utf8')) as FlagRecord);
+      const keys = parsed.map((_, k) => `${ctx.fileKeys[t.files[first + k] as number]}#${t.records[first + k]}`);
+      // One passages-per-query for the whole step, from the global batch's first record.
+      const groupSize = groupSizeOf(parsed[0] as FlagRecord, flag);
+      for (let l = 0; l < t.linesPerBatch; l++, line++) {
+        const slice = flagBatch(parsed.slice(l * perLine, (l + 1) * perLine), keys.slice(l * perLine, (l + 1) * perLine), groupSize, t.epochs[b] as number, flag);
+        const text = Buffer.from(`${t.heads[line] as string}${flagPayload(slice)}`);
+        parts.push(text);
+        lineLengths[line] = text.length;
+      }
     }
-    parts.push(tail);
-    lineLengths[b] = len;
-    total += len;
+    first += n;
   }
-  const data = Buffer.concat(parts, total);
+  const data = Buffer.concat(parts);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), lineLengths };
 }

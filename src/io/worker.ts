@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { indexChunk } from '../core/chunk.js';
+import type { FlagOptions } from '../core/flag-format.js';
 import { readRange, type ChunkTask } from './read-range.js';
 import { assemble, RecordFetcher, type AssembleTask } from './records.js';
 
@@ -11,6 +12,8 @@ export type WorkerRequest = ({ kind: 'chunk' } & ChunkTask) | ({ kind: 'assemble
 
 export interface WorkerData {
   readPaths?: string[];
+  fileKeys?: string[];
+  flag?: FlagOptions | null;
 }
 
 /** What a thread keeps between requests: its open data files. */
@@ -27,7 +30,7 @@ export function handle(req: WorkerRequest, data: WorkerData, st: WorkerState): {
     return { result: r, transfer };
   }
   st.fetcher ??= new RecordFetcher(data.readPaths ?? []);
-  const r = assemble(req, st.fetcher);
+  const r = assemble(req, { fetcher: st.fetcher, fileKeys: data.fileKeys ?? [], flag: data.flag ?? null });
   return { result: r, transfer: [r.data.buffer as ArrayBuffer, r.lineLengths.buffer as ArrayBuffer] };
 }
 

@@ -57,6 +57,8 @@ function scenario(): ManifestInput {
     passedOver: [{ path: 'd/sub', reason: 'holds 2 data files; use --recursive' }],
     epochs: 3,
     worldSize: 2,
+    format: 'raw',
+    perRank: false,
     shards,
   };
 }
