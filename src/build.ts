@@ -30,8 +30,11 @@ export interface BuildEnv {
   stdout: NodeJS.WritableStream;
   /** Aborted by a signal handler: the run stops at the next file or batch and cleans up. */
   signal?: AbortSignal;
-  /** Told how far a stage has got: bytes read while indexing, steps while writing (for a progress display). */
-  onProgress?: (stage: 'index' | 'write', done: number, total: number) => void;
+  /**
+   * Told how far a stage has got, for a progress display: bytes read while indexing (with the
+   * records indexed so far), steps while writing.
+   */
+  onProgress?: (stage: 'index' | 'write', done: number, total: number, records?: number) => void;
 }
 
 export interface BuildResult {
@@ -194,6 +197,7 @@ async function indexAll(files: readonly DataFile[], options: BuildOptions, env: 
   const pool = new WorkerPool(options.jobs);
   const totalBytes = files.reduce((n, f) => n + fileSize(f.absPath), 0);
   let doneBytes = 0;
+  let doneRecords = 0;
   const ctx: IndexContext = {
     rules: {
       knowledgeDistillation: options.knowledgeDistillation,
@@ -202,9 +206,10 @@ async function indexAll(files: readonly DataFile[], options: BuildOptions, env: 
     },
     pool,
     work,
-    onBytes: (n) => {
+    onBytes: (n, records) => {
       doneBytes += n;
-      env.onProgress?.('index', doneBytes, totalBytes);
+      doneRecords += records;
+      env.onProgress?.('index', doneBytes, totalBytes, doneRecords);
     },
   };
   // Several files in flight keep every worker busy when files are small; results are taken in

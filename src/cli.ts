@@ -200,30 +200,34 @@ export async function main(argv: readonly string[]): Promise<number> {
  * A progress bar on standard error, only when it is a terminal and the write stage takes more
  * than a moment; never on standard output.
  */
-function progressDisplay(): { update: (stage: 'index' | 'write', done: number, total: number) => void; stop: () => void } {
+function progressDisplay(): { update: (stage: 'index' | 'write', done: number, total: number, records?: number) => void; stop: () => void } {
   if (!process.stderr.isTTY || !(process.stderr.columns > 0)) return { update: () => {}, stop: () => {} };
   const startedAt = Date.now();
+  let stageStart = { stage: '', at: startedAt };
   let bar: cliProgress.SingleBar | null = null;
-  let barStage = '';
   const stop = (): void => {
     bar?.stop();
     bar = null;
   };
   const formats = {
-    index: 'reading  [{bar}] {percentage}% | {value}/{total} MB | {speed} MB/s | ETA {eta_formatted}',
-    write: 'writing  [{bar}] {percentage}% | {value}/{total} steps | ETA {eta_formatted}',
+    index: 'reading  [{bar}] {percentage}% | {value}/{total} MB | {records} records | {speed} MB/s | ETA {eta_formatted}',
+    write: 'writing  [{bar}] {percentage}% | {value}/{total} steps | {speed} steps/s | ETA {eta_formatted}',
   };
   return {
-    update: (stage, done, total) => {
-      const scale = stage === 'index' ? 1 / 1e6 : 1;
-      if (bar !== null && barStage !== stage) stop();
-      if (bar === null && done < total && Date.now() - startedAt > 1000) {
-        bar = new cliProgress.SingleBar({ stream: process.stderr, format: formats[stage], hideCursor: true }, cliProgress.Presets.shades_classic);
-        barStage = stage;
-        bar.start(Math.round(total * scale), Math.round(done * scale), { speed: '0' });
+    update: (stage, done, total, records = 0) => {
+      const now = Date.now();
+      if (stageStart.stage !== stage) {
+        stop();
+        stageStart = { stage, at: now };
       }
-      const seconds = (Date.now() - startedAt) / 1000;
-      bar?.update(Math.round(done * scale), { speed: seconds > 0 ? ((done * scale) / seconds).toFixed(0) : '0' });
+      const scale = stage === 'index' ? 1 / 1e6 : 1;
+      const seconds = (now - stageStart.at) / 1000;
+      const payload = { records, speed: seconds > 0 ? ((done * scale) / seconds).toFixed(0) : '0' };
+      if (bar === null && done < total && now - startedAt > 1000) {
+        bar = new cliProgress.SingleBar({ stream: process.stderr, format: formats[stage], hideCursor: true }, cliProgress.Presets.shades_classic);
+        bar.start(Math.round(total * scale), Math.round(done * scale), payload);
+      }
+      bar?.update(Math.round(done * scale), payload);
       if (done >= total) stop();
     },
     stop,

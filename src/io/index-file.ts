@@ -96,8 +96,8 @@ export interface IndexContext {
   pool: WorkerPool;
   work: WorkDir;
   chunkBytes?: number;
-  /** Told the bytes of each chunk as it is done. */
-  onBytes?: (bytes: number) => void;
+  /** Told the bytes (as stored) and records of each chunk as it is done. */
+  onBytes?: (bytes: number, records: number) => void;
 }
 
 export async function indexFile(file: DataFile, ctx: IndexContext): Promise<FileIndex> {
@@ -123,7 +123,7 @@ export async function indexFile(file: DataFile, ctx: IndexContext): Promise<File
   try {
     if (/\.json(\.gz)?$/.test(file.absPath) && firstSignificantByte(fd) === 0x5b /* [ */) {
       const ix = indexJsonArray(file, readPath, stat.size, ctx);
-      ctx.onBytes?.(stat.size);
+      ctx.onBytes?.(stat.size, ix.records);
       return ix;
     }
     chunks = planChunks(fd, fs.fstatSync(fd).size, ctx.chunkBytes ?? CHUNK_BYTES);
@@ -142,7 +142,7 @@ export async function indexFile(file: DataFile, ctx: IndexContext): Promise<File
       } catch (err) {
         throw readError(file, err, 'read');
       }
-      ctx.onBytes?.(compressed ? Math.round(((end - start) * stat.size) / Math.max(1, chunks.at(-1)?.[1] ?? 1)) : end - start);
+      ctx.onBytes?.(compressed ? Math.round(((end - start) * stat.size) / Math.max(1, chunks.at(-1)?.[1] ?? 1)) : end - start, r.records);
       return r;
     }),
   );
