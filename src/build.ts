@@ -7,7 +7,7 @@ import path from 'node:path';
 import { capRecords } from './core/cap.js';
 import { lineHead } from './core/batch-line.js';
 import type { FlagOptions } from './core/flag-format.js';
-import { assertClassNegatives, exampleLocator, groupDatasets, type DatasetInput } from './core/group.js';
+import { assertGroupNegatives, exampleLocator, groupDatasets, type DatasetInput } from './core/group.js';
 import { buildManifest } from './core/manifest.js';
 import { assertSomeBatches, countGroup, planEpoch, type GroupCounts } from './core/plan.js';
 import { discover } from './io/discover.js';
@@ -15,7 +15,7 @@ import { indexFile, type IndexContext } from './io/index-file.js';
 import { WorkerPool } from './io/pool.js';
 import type { Logger } from './io/log.js';
 import { checkOutDir, checkOutOverlap, MANIFEST_FILE, OutDir, ShardWriter, StreamSink, type BatchSink } from './io/output.js';
-import type { AssembleTask, Assembled } from './io/records.js';
+import { OPEN_FILES_BUDGET, type AssembleTask, type Assembled } from './io/records.js';
 import { WorkDir } from './io/work-dir.js';
 import { fingerprintChanges, type Fingerprint } from './core/fingerprint.js';
 import { fingerprintInputs, readEarlierOutput } from './io/fingerprint.js';
@@ -86,7 +86,7 @@ export async function build(paths: readonly string[], options: BuildOptions, env
     const { indexes, datasets, grouping, counts } = await prepare(discovery, options, env, work);
     const fingerprint = await fingerprinting;
 
-    const outDir = options.out === '-' ? null : new OutDir(options.out);
+    const outDir = options.out === '-' ? null : new OutDir(options.out, options.force || options.ifChanged);
     const shardWriter = outDir ? new ShardWriter(outDir, options.shardMaxBatches, options.shardMaxBytes, options.perRank ? options.worldSize : null) : null;
     try {
       const sink: BatchSink = shardWriter ?? new StreamSink(env.stdout);
@@ -155,7 +155,7 @@ export async function prepare(discovery: Discovery, options: BuildOptions, env: 
   const indexes = await indexAll(discovery.files, options, env, work);
   const datasets = capAll(indexes, options, log);
   const grouping = groupAll(datasets, options, log);
-  assertClassNegatives(grouping.groups, (i) => ({ path: indexes[i]!.file.path, emptyNegLine: indexes[i]!.emptyNegLine, anyNegatives: indexes[i]!.anyNegatives }), options.trainGroupSize);
+  assertGroupNegatives(grouping.groups, (i) => ({ path: indexes[i]!.file.path, ...indexes[i]! }), options.trainGroupSize);
   const counts = planAll(grouping.groups, options, log);
   return { indexes, datasets, grouping, counts };
 }
@@ -342,7 +342,13 @@ async function writeAll(
           shuffleRatio: options.shuffleRatio,
         }
       : null;
-  const pool = new WorkerPool(options.jobs, { readPaths: indexes.map((ix) => ix.readPath), fileKeys: indexes.map((ix) => ix.file.key), flag });
+  const pool = new WorkerPool(options.jobs, {
+    readPaths: indexes.map((ix) => ix.readPath),
+    fileKeys: indexes.map((ix) => ix.file.key),
+    flag,
+    // Many threads each keeping many data files open would run into the process's file limit.
+    maxOpen: Math.max(4, Math.floor(OPEN_FILES_BUDGET / options.jobs)),
+  });
   const locators = groups.map(exampleLocator);
   const ranks = options.perRank ? options.worldSize : 1;
   const rawTail = options.format === 'raw' ? '"examples":[' : '';

@@ -72,6 +72,11 @@ function makeProgram(run: Handlers): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  // Usage errors in the same form as every other error: "samebatch: error CODE: ...".
+  const output = {
+    outputError: (text: string, write: (s: string) => void): void => write(`samebatch: error E_USAGE: ${text.replace(/^error: /, '')}`),
+  };
+  program.configureOutput(output);
   const cmd = program
     .command('build')
     .description('read FlagEmbedding-format data files and write shards of same-dataset batches')

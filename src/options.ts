@@ -135,8 +135,9 @@ function parseValue(spec: OptionSpec, raw: unknown): number | boolean | string {
       if (typeof raw !== 'string' || raw.split('{}').length !== 3) bad('must hold exactly two {} (instruction, then text)');
       return raw as string;
     case 'ratio': {
-      const v = Number(raw);
-      if (typeof raw === 'boolean' || String(raw).trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) bad('must be a number from 0 to 1');
+      const text = String(raw).trim();
+      const v = Number(text);
+      if (typeof raw === 'boolean' || !/^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text) || v < 0 || v > 1) bad('must be a decimal number from 0 to 1');
       return v;
     }
     case 'format':
@@ -174,8 +175,17 @@ export function resolveOptions(raw: Partial<Record<keyof BuildOptions, unknown>>
       out[spec.key] = parseValue(spec, value);
     }
   }
-  return out as unknown as BuildOptions;
+  const o = out as unknown as BuildOptions;
+  if (o.format !== 'flag') {
+    // Options that only shape flag-format lines would silently do nothing.
+    const given = FLAG_ONLY.filter((k) => raw[k] !== undefined && raw[k] !== null).map((k) => BUILD_OPTIONS.find((s) => s.key === k)?.flag);
+    if (given.length > 0) throw new SamebatchError('E_OPTION', `option ${given.join(', ')}: only used with --format flag`);
+  }
+  return o;
 }
+
+/** Options that shape only flag-format lines. */
+const FLAG_ONLY: readonly (keyof BuildOptions)[] = ['queryInstruction', 'queryInstructionFormat', 'passageInstruction', 'passageInstructionFormat', 'shuffleRatio'];
 
 /** The options that shape the data (everything but where output goes and how loud the log is). */
 export function dataOptions(o: BuildOptions): Record<string, unknown> {
@@ -196,11 +206,15 @@ export function dataOptions(o: BuildOptions): Record<string, unknown> {
     provenance: o.provenance,
     per_rank: o.perRank,
     format: o.format,
-    query_instruction: o.queryInstruction,
-    query_instruction_format: o.queryInstructionFormat,
-    passage_instruction: o.passageInstruction,
-    passage_instruction_format: o.passageInstructionFormat,
-    shuffle_ratio: o.shuffleRatio,
+    ...(o.format === 'flag'
+      ? {
+          query_instruction: o.queryInstruction,
+          query_instruction_format: o.queryInstructionFormat,
+          passage_instruction: o.passageInstruction,
+          passage_instruction_format: o.passageInstructionFormat,
+          shuffle_ratio: o.shuffleRatio,
+        }
+      : {}),
   };
 }
 

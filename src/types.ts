@@ -70,6 +70,9 @@ export interface FileIndex {
   /** Line of the first record with an empty `neg` (0: none), and whether any record has negatives. */
   emptyNegLine: number;
   anyNegatives: boolean;
+  /** Largest `train_group_size` field (0: none), and whether some record has no such field. */
+  maxGroupSizeField: number;
+  anyWithoutGroupSize: boolean;
 }
 
 export interface InvalidRecords {

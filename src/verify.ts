@@ -63,6 +63,8 @@ export async function verify(dir: string, env: VerifyEnv): Promise<VerifyResult>
       }
       const examples = checker.checkStep(lines);
       sources.forEach((src, i) => src.count(examples[i] ?? null));
+      // Reads are synchronous: give signal handlers a turn now and then.
+      if (checker.steps % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     for (const src of sources) src.close();

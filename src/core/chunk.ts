@@ -44,6 +44,9 @@ export interface ChunkResult {
   /** Line of the first record with an empty `neg` (0: none), and whether any record has negatives. */
   emptyNegRelLine: number;
   anyNegatives: boolean;
+  /** Largest `train_group_size` field (0: none), and whether some record has no such field. */
+  maxGroupSizeField: number;
+  anyWithoutGroupSize: boolean;
   invalid: number;
   invalidCodes: Record<string, number>;
   /** Without skipInvalid: the one fault that stopped the chunk. With it: the first few. */
@@ -195,13 +198,17 @@ class Out {
  */
 export class ChunkBuilder {
   private readonly out: Out;
-  private readonly decoder = new TextDecoder();
+  // ignoreBOM: a byte-order mark is only skipped at the start of a file (by indexChunk); one
+  // inside a file stays in the text, and JSON.parse reports it.
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   private readonly r: Omit<ChunkResult, 'records' | 'offsets' | 'lengths' | 'relLines' | 'flags' | 'cuts'> = {
     lines: 0,
     first: null,
     deviation: null,
     emptyNegRelLine: 0,
     anyNegatives: false,
+    maxGroupSizeField: 0,
+    anyWithoutGroupSize: false,
     invalid: 0,
     invalidCodes: {},
     faults: [],
@@ -248,6 +255,8 @@ export class ChunkBuilder {
     if (facts.negatives === 0) {
       if (r.emptyNegRelLine === 0) r.emptyNegRelLine = line;
     } else r.anyNegatives = true;
+    if (facts.trainGroupSize === null) r.anyWithoutGroupSize = true;
+    else r.maxGroupSizeField = Math.max(r.maxGroupSizeField, facts.trainGroupSize);
     let flags = facts.flags;
     let cut: number[] | null = null;
     if (flags & RECORD_HAS_SCORES) {
@@ -314,6 +323,9 @@ export interface MergedIndex {
   /** Line of the first record with an empty `neg` (0: none), and whether any record has negatives. */
   emptyNegLine: number;
   anyNegatives: boolean;
+  /** Largest `train_group_size` field (0: none), and whether some record has no such field. */
+  maxGroupSizeField: number;
+  anyWithoutGroupSize: boolean;
 }
 
 function located(path: string, f: ChunkFault, lineBase: number): { message: string; line: number; column?: number } {
@@ -332,6 +344,8 @@ export function mergeChunks(path: string, chunks: readonly ChunkResult[], skipIn
   let firstLine = 0;
   let emptyNegLine = 0;
   let anyNegatives = false;
+  let maxGroupSizeField = 0;
+  let anyWithoutGroupSize = false;
   let lineBase = 0;
   const invalid: InvalidRecords = { count: 0, codes: {}, first: [] };
   const mixed = (line: number, facts: FirstFacts, f: FirstFacts): SamebatchError => {
@@ -378,6 +392,8 @@ export function mergeChunks(path: string, chunks: readonly ChunkResult[], skipIn
     }
     if (emptyNegLine === 0 && c.emptyNegRelLine > 0) emptyNegLine = lineBase + c.emptyNegRelLine;
     anyNegatives ||= c.anyNegatives;
+    maxGroupSizeField = Math.max(maxGroupSizeField, c.maxGroupSizeField);
+    anyWithoutGroupSize ||= c.anyWithoutGroupSize;
     lineBase += c.lines;
   }
 
@@ -411,5 +427,7 @@ export function mergeChunks(path: string, chunks: readonly ChunkResult[], skipIn
     invalid,
     emptyNegLine,
     anyNegatives,
+    maxGroupSizeField,
+    anyWithoutGroupSize,
   };
 }

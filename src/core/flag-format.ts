@@ -58,10 +58,13 @@ export function fillTemplate(template: string, instruction: string | null, text:
  * cut into three chunks that are put back in random order, joined by spaces.
  */
 export function shuffleText(text: string, ratio: number, rng: Rng): string {
-  if (ratio <= 0 || text.length <= 100 || rng() >= ratio) return text;
-  const size = Math.floor(text.length / 3) + 1;
+  if (ratio <= 0) return text;
+  // Lengths and cuts in code points, as Python counts them: never half of a surrogate pair.
+  const chars = Array.from(text);
+  if (chars.length <= 100 || rng() >= ratio) return text;
+  const size = Math.floor(chars.length / 3) + 1;
   const chunks: string[] = [];
-  for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
+  for (let i = 0; i < chars.length; i += size) chunks.push(chars.slice(i, i + size).join(''));
   return shuffleInPlace(chunks, rng).join(' ');
 }
 

@@ -152,28 +152,44 @@ export interface NegativeFacts {
   /** Line of the first record with an empty `neg` (0: none). */
   emptyNegLine: number;
   anyNegatives: boolean;
+  /** Largest `train_group_size` field (0: none), and whether some record has no such field. */
+  maxGroupSizeField: number;
+  anyWithoutGroupSize: boolean;
 }
 
 /**
- * `symmetric_class` takes min(negatives of the batch's first record + 1, group size) passages
- * per query for the whole batch, so a record without negatives in a group where others have
- * some can be asked for negatives it does not have (upstream fault 3's crash). Checked per group,
- * since a merged group's batches mix its files.
+ * Passages per query come from a batch's first record, and any record of a group can come
+ * first: so a record without negatives fails (upstream fault 3's crash) as soon as a batch it is
+ * in starts with a record that asks for negatives. Checked per group, since a merged group's
+ * batches mix its files; records are checked one by one when they are read.
+ * - `symmetric_class`: min(first record's negatives + 1, group size) passages, so negatives are
+ *   asked for whenever some record has them.
+ * - `only_1neg` always asks for one (checked per record).
+ * - other types: the first record's `train_group_size`, or the default.
  */
-export function assertClassNegatives(groups: readonly Group[], facts: (fileIndex: number) => NegativeFacts, trainGroupSize: number): void {
-  if (trainGroupSize <= 1) return;
+export function assertGroupNegatives(groups: readonly Group[], facts: (fileIndex: number) => NegativeFacts, trainGroupSize: number): void {
   for (const g of groups) {
-    if (g.type === null || !g.type.includes('symmetric_class')) continue;
+    if (g.type === 'only_1neg') continue;
     const members = g.members.map((d) => facts(d.fileIndex));
     const empty = members.find((m) => m.emptyNegLine > 0);
-    const withNegatives = members.find((m) => m.anyNegatives);
-    if (empty && withNegatives) {
-      throw new SamebatchError(
-        'E_NO_NEGATIVES',
-        `${empty.path}:${empty.emptyNegLine}: field "neg" must hold at least one negative: group ${g.id} is symmetric_class and ` +
-          `other records (in ${withNegatives.path}) have negatives, so a batch that starts with one of those samples negatives from this record too, got array []`,
-        { location: { file: empty.path, line: empty.emptyNegLine } },
-      );
+    if (!empty) continue;
+    let why: string | null = null;
+    if (g.type !== null && g.type.includes('symmetric_class')) {
+      const withNegatives = members.find((m) => m.anyNegatives);
+      if (trainGroupSize > 1 && withNegatives) {
+        why = `group ${g.id} is symmetric_class and other records (in ${withNegatives.path}) have negatives, so a batch that starts with one of those samples negatives from this record too`;
+      }
+    } else {
+      const fieldMax = Math.max(...members.map((m) => m.maxGroupSizeField));
+      const largest = Math.max(fieldMax, members.some((m) => m.anyWithoutGroupSize) ? trainGroupSize : 0);
+      if (largest > 1) {
+        why = `a batch of group ${g.id} can start with a record asking for ${largest} passages per query (${largest === fieldMax ? 'its train_group_size' : '--train-group-size'}), and then samples ${largest - 1} negative(s) from every record in it`;
+      }
+    }
+    if (why !== null) {
+      throw new SamebatchError('E_NO_NEGATIVES', `${empty.path}:${empty.emptyNegLine}: field "neg" must hold at least one negative: ${why}, got array []`, {
+        location: { file: empty.path, line: empty.emptyNegLine },
+      });
     }
   }
 }

@@ -32,16 +32,21 @@ export function countGroup(g: PlanGroup, worldSize: number): GroupCounts {
  * Fails at preparation time, not deep inside a trainer (upstream fault 10), with the table that
  * explains why no group fills one global batch.
  */
+const MAX_TABLE_ROWS = 40;
+
 export function assertSomeBatches(groups: readonly PlanGroup[], worldSize: number): void {
   if (groups.some((g) => countGroup(g, worldSize).batchesPerEpoch > 0)) return;
-  const rows = groups.map((g) => {
+  // The groups closest to a batch first; a long tail is summed up, not printed whole.
+  const shown = [...groups].sort((a, b) => countGroup(b, worldSize).globalBatchSize - b.size - (countGroup(a, worldSize).globalBatchSize - a.size));
+  const rows = shown.slice(0, MAX_TABLE_ROWS).map((g) => {
     const c = countGroup(g, worldSize);
     return [g.id, String(g.size), `${g.batchSize} × ${worldSize} = ${c.globalBatchSize}`];
   });
+  const more = groups.length - rows.length;
   const detail =
     rows.length === 0
       ? 'no group is left: every data file was empty, skipped or dropped (see the warnings above)'
-      : formatTable(['group', 'examples', 'global batch needs'], rows);
+      : formatTable(['group', 'examples', 'global batch needs'], rows) + (more > 0 ? `\n... and ${more} more group(s), each further from a batch` : '');
   throw new SamebatchError(
     'E_NO_BATCHES',
     `no batch can be made: no group has as many examples as one global batch (per-device batch size × --world-size ${worldSize})`,

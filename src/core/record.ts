@@ -10,6 +10,8 @@ export interface RecordFacts {
   batchSize: number | null;
   flags: number;
   negatives: number;
+  /** The record's `train_group_size` field, or null. */
+  trainGroupSize: number | null;
 }
 
 export interface Violation {
@@ -39,6 +41,8 @@ export function negativesSampled(type: string | null, recordGroupSize: number | 
 
 const OPTIONAL_STRINGS = ['prompt', 'type', 'category'] as const;
 const OPTIONAL_POSITIVE_INTS = ['batch_size', 'train_group_size'] as const;
+/** Passages per query beyond any real recipe: refused rather than expanded into gigabytes. */
+export const MAX_TRAIN_GROUP_SIZE = 10_000;
 
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -75,6 +79,9 @@ export function checkRecord(value: unknown, rules: RecordRules): RecordFacts | V
       return v(f, 'must be a positive integer when present', f === 'batch_size' ? 'E_BATCH_SIZE' : 'E_FIELD');
     }
   }
+  if (typeof r.train_group_size === 'number' && r.train_group_size > MAX_TRAIN_GROUP_SIZE) {
+    return v('train_group_size', `must be at most ${MAX_TRAIN_GROUP_SIZE}`);
+  }
 
   const type = typeof r.type === 'string' ? r.type : null;
   const groupSize = typeof r.train_group_size === 'number' ? r.train_group_size : null;
@@ -110,6 +117,7 @@ export function checkRecord(value: unknown, rules: RecordRules): RecordFacts | V
     batchSize: typeof r.batch_size === 'number' ? r.batch_size : null,
     flags,
     negatives: r.neg.length,
+    trainGroupSize: groupSize,
   };
 }
 

@@ -283,7 +283,7 @@ function exampleKey(group: string, example: unknown): string {
   return `${group}\u0000${createHash('sha256').update(JSON.stringify(example)).digest('base64').slice(0, 22)}`;
 }
 
-const PROVENANCE = /^(.*):([1-9][0-9]*)$/;
+const PROVENANCE = /^(.*):([1-9][0-9]*)$/s;
 
 /**
  * Checks the lines step after step. Call `step` with the line of every sequence for one step

@@ -126,14 +126,24 @@ export function discover(args: readonly string[], options: DiscoverOptions): Dis
   const seenReal = new Map<string, string>();
   const usedIds = new Map<string, number>();
 
+  const usedNames = new Set<string>();
   const uniqueBase = (base: string): string => {
-    const n = (usedIds.get(base) ?? 0) + 1;
+    // `~N` until the name is free: a directory literally called "data~2" must not collide.
+    let n = usedIds.get(base) ?? 1;
+    let name = n === 1 ? base : `${base}~${n}`;
+    while (usedNames.has(name)) {
+      n++;
+      name = `${base}~${n}`;
+    }
     usedIds.set(base, n);
-    return n === 1 ? base : `${base}~${n}`;
+    usedNames.add(name);
+    return name;
   };
 
   const claim = (absPath: string, shown: string): void => {
-    const real = fs.realpathSync(absPath);
+    // Device and inode: the same file reached by another path, a symbolic or a hard link.
+    const st = fs.statSync(absPath);
+    const real = `${st.dev}:${st.ino}`;
     const earlier = seenReal.get(real);
     if (earlier !== undefined) {
       throw new SamebatchError(

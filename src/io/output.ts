@@ -97,15 +97,34 @@ export function checkOutOverlap(out: string, inputs: readonly string[]): void {
   }
 }
 
+/** `p` resolved through a symbolic link to a directory, so the link itself survives a replacement. */
+function resolveLink(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    if (fs.lstatSync(abs).isSymbolicLink()) return fs.realpathSync(abs);
+  } catch {
+    // does not exist yet
+  }
+  return abs;
+}
+
 export class OutDir {
   readonly tmp: string;
   private done = false;
 
-  constructor(readonly out: string) {
-    const parent = path.dirname(path.resolve(out));
+  /** The directory written: --out, or where it points when it is a symbolic link. */
+  private readonly target: string;
+
+  constructor(
+    readonly out: string,
+    /** Whether an earlier samebatch output found in --out at the end may be replaced. */
+    private readonly replace: boolean,
+  ) {
+    this.target = resolveLink(out);
+    const parent = path.dirname(this.target);
     try {
       fs.mkdirSync(parent, { recursive: true });
-      this.tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(path.resolve(out))}.samebatch-tmp-`));
+      this.tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(this.target)}.samebatch-tmp-`));
       // mkdtemp makes the directory private; the output should get the usual mode.
       fs.chmodSync(this.tmp, 0o777 & ~process.umask());
     } catch (err) {
@@ -134,8 +153,11 @@ export class OutDir {
 
   /** Moves the finished output into place; an earlier output is replaced only now. */
   commit(): void {
-    const target = path.resolve(this.out);
+    const target = this.target;
     let old: string | null = null;
+    // --out was checked at the start; look again, since another process may have written there
+    // since (a second build, or a person): replace only what the rules still allow.
+    checkOutDir(target, this.replace);
     try {
       if (fs.existsSync(target)) {
         if (fs.readdirSync(target).length === 0) fs.rmdirSync(target);
@@ -188,7 +210,6 @@ export function rankDir(rank: number): string {
  */
 class ShardStream {
   readonly shards: ShardInfo[] = [];
-  private fd: number | null = null;
   private hash: Hash | null = null;
   current: ShardInfo | null = null;
   private pending: Buffer[] = [];
@@ -206,54 +227,62 @@ class ShardStream {
     return writeError(this.outDir.shown(file), err, this.outDir.failureNote);
   }
 
-  /** Writes `bufs` fully at the end of `fd` (writev may write less than asked). */
-  private writeAll(fd: number, bufs: Buffer[], file: string): Promise<void> {
+  /**
+   * Appends `bufs` to the shard file. The file is open only while it is written, so a run with
+   * a thousand ranks does not hold a thousand descriptors.
+   */
+  private append(file: string, bufs: Buffer[]): Promise<void> {
+    const target = path.join(this.outDir.tmp, file);
     return new Promise<void>((resolve, reject) => {
-      const next = (rest: Buffer[]): void => {
-        fs.writev(fd, rest, (err, written) => {
-          if (err) return reject(this.failed(err, file));
-          let left = written;
-          const remaining: Buffer[] = [];
-          for (const b of rest) {
-            if (left >= b.length) left -= b.length;
-            else {
-              remaining.push(left > 0 ? b.subarray(left) : b);
-              left = 0;
+      fs.open(target, 'a', (openErr, fd) => {
+        if (openErr) return reject(this.failed(openErr, file));
+        const done = (err: unknown): void => {
+          fs.close(fd, (closeErr) => {
+            const e = err ?? closeErr;
+            if (e) reject(this.failed(e, file));
+            else resolve();
+          });
+        };
+        const next = (rest: Buffer[]): void => {
+          fs.writev(fd, rest, (err, written) => {
+            if (err) return done(err);
+            let left = written;
+            const remaining: Buffer[] = [];
+            for (const b of rest) {
+              if (left >= b.length) left -= b.length;
+              else {
+                remaining.push(left > 0 ? b.subarray(left) : b);
+                left = 0;
+              }
             }
-          }
-          if (remaining.length === 0) resolve();
-          else next(remaining);
-        });
-      };
-      next(bufs);
+            if (remaining.length === 0) done(null);
+            else next(remaining);
+          });
+        };
+        next(bufs);
+      });
     });
   }
 
   private async flush(): Promise<void> {
-    if (this.fd === null || this.current === null || this.pendingBytes === 0) return;
+    if (this.current === null || this.pendingBytes === 0) return;
     await this.inFlight;
     const bufs = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    const write = this.writeAll(this.fd, bufs, this.current.file);
+    const write = this.append(this.current.file, bufs);
     // Handled here so that a failure waits, unreported, for the next await of inFlight.
     write.catch(() => undefined);
     this.inFlight = write;
   }
 
   async close(): Promise<void> {
-    if (this.fd === null || this.current === null || this.hash === null) return;
+    if (this.current === null || this.hash === null) return;
     await this.flush();
     await this.inFlight;
     this.inFlight = null;
-    try {
-      fs.closeSync(this.fd);
-    } catch (err) {
-      throw this.failed(err, this.current.file);
-    }
     this.current.sha256 = this.hash.digest('hex');
     this.shards.push(this.current);
-    this.fd = null;
     this.current = null;
     this.hash = null;
   }
@@ -264,13 +293,13 @@ class ShardStream {
     this.hash = createHash('sha256');
     try {
       if (this.prefix !== '' && this.shards.length === 0) fs.mkdirSync(path.join(this.outDir.tmp, this.prefix));
-      this.fd = fs.openSync(path.join(this.outDir.tmp, file), 'wx');
+      fs.writeFileSync(path.join(this.outDir.tmp, file), '', { flag: 'wx' });
     } catch (err) {
       throw this.failed(err, file);
     }
   }
 
-  async append(line: Buffer, examples: number): Promise<void> {
+  async add(line: Buffer, examples: number): Promise<void> {
     const s = this.current as ShardInfo;
     s.batches++;
     s.examples += examples;
@@ -281,18 +310,10 @@ class ShardStream {
     if (this.pendingBytes >= FLUSH_AT) await this.flush();
   }
 
-  /** After a failure: waits for a write in flight and closes the open shard. */
+  /** After a failure: waits for a write in flight (OutDir then removes the directory). */
   async dispose(): Promise<void> {
     await this.inFlight?.catch(() => undefined);
     this.inFlight = null;
-    if (this.fd !== null) {
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        // already failing; the temporary directory goes anyway
-      }
-      this.fd = null;
-    }
   }
 }
 
@@ -331,7 +352,7 @@ export class ShardWriter implements BatchSink {
         s.open(this.step);
       }
     }
-    for (let i = 0; i < this.streams.length; i++) await (this.streams[i] as ShardStream).append(lines[i] as Buffer, examples[i] as number);
+    for (let i = 0; i < this.streams.length; i++) await (this.streams[i] as ShardStream).add(lines[i] as Buffer, examples[i] as number);
     this.step++;
     return true;
   }

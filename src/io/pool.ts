@@ -98,7 +98,10 @@ export class WorkerPool {
     this.inline.fetcher?.close();
     this.inline.fetcher = null;
     this.queue.length = 0;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    // A worker that failed while starting (for instance out of file descriptors) may never
+    // settle terminate(): do not wait for it forever, or the process ends with nothing said.
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+    await Promise.race([Promise.allSettled(this.workers.map((w) => w.terminate())), timeout]);
     this.workers.length = 0;
     this.idle.length = 0;
   }

@@ -11,13 +11,17 @@ import { applyCuts } from '../core/json-members.js';
 import { stripScores } from '../core/record.js';
 import { RECORD_HAS_SCORES, RECORD_REWRITE } from '../types.js';
 
-const MAX_OPEN = 128;
+/** Data files open at once across all threads; each thread gets its share (at least 4). */
+export const OPEN_FILES_BUDGET = 256;
 
 /** Reads byte ranges of the run's data files, keeping a bounded number of them open. */
 export class RecordFetcher {
   private readonly fds = new Map<number, number>();
 
-  constructor(private readonly readPaths: readonly string[]) {}
+  constructor(
+    private readonly readPaths: readonly string[],
+    private readonly maxOpen = 64,
+  ) {}
 
   private fd(file: number): number {
     const open = this.fds.get(file);
@@ -27,7 +31,7 @@ export class RecordFetcher {
       this.fds.set(file, open);
       return open;
     }
-    if (this.fds.size >= MAX_OPEN) {
+    if (this.fds.size >= this.maxOpen) {
       const [oldest, oldFd] = this.fds.entries().next().value as [number, number];
       fs.closeSync(oldFd);
       this.fds.delete(oldest);

@@ -84,11 +84,14 @@ export function unlistedEntries(dir: string, shards: readonly ShardEntry[]): str
 /**
  * One sequence of shards (the global one, or one rank's) as a stream of parsed lines. At the end
  * of each shard its tally (lines, bytes, sha256, examples) is checked against its receipt.
+ * Chunks are read by position with the file open only during the read: a per-rank output read
+ * in lockstep may have thousands of sequences, more than the process may keep open.
  */
 export class ShardLines {
   private index = -1;
-  private stream: AsyncIterator<Buffer> | null = null;
-  private fd: fs.ReadStream | null = null;
+  private reading = false;
+  private position = 0;
+  private readonly chunk = Buffer.allocUnsafe(CHUNK);
   private hash: Hash | null = null;
   private bytes = 0;
   private lineNo = 0;
@@ -119,15 +122,10 @@ export class ShardLines {
           throw verifyFailure(where, `not valid JSON (${(err as Error).message})`);
         }
       }
-      if (this.stream !== null) {
-        let r: IteratorResult<Buffer>;
-        try {
-          r = await this.stream.next();
-        } catch (err) {
-          throw readError(this.shown, err);
-        }
-        if (!r.done) {
-          this.take(r.value);
+      if (this.reading) {
+        const got = this.readChunk();
+        if (got !== null) {
+          this.take(got);
           continue;
         }
         this.endShard();
@@ -144,14 +142,31 @@ export class ShardLines {
   }
 
   close(): void {
-    this.fd?.destroy();
-    this.fd = null;
-    this.stream = null;
+    this.reading = false;
+  }
+
+  /** The next chunk of the current shard (a copy), or null at its end. */
+  private readChunk(): Buffer | null {
+    const file = path.join(this.dir, (this.shards[this.index] as ShardEntry).file);
+    let n: number;
+    try {
+      const fd = fs.openSync(file, 'r');
+      try {
+        n = fs.readSync(fd, this.chunk, 0, CHUNK, this.position);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (err) {
+      throw readError(this.shown, err);
+    }
+    if (n === 0) return null;
+    this.position += n;
+    return Buffer.from(this.chunk.subarray(0, n));
   }
 
   private openShard(): void {
-    this.fd = fs.createReadStream(path.join(this.dir, (this.shards[this.index] as ShardEntry).file), { highWaterMark: CHUNK });
-    this.stream = this.fd[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.reading = true;
+    this.position = 0;
     this.hash = createHash('sha256');
     this.bytes = 0;
     this.lineNo = 0;

@@ -14,6 +14,8 @@ export interface WorkerData {
   readPaths?: string[];
   fileKeys?: string[];
   flag?: FlagOptions | null;
+  /** Data files this thread may keep open. */
+  maxOpen?: number;
 }
 
 /** What a thread keeps between requests: its open data files. */
@@ -29,7 +31,7 @@ export function handle(req: WorkerRequest, data: WorkerData, st: WorkerState): {
     const transfer = [r.offsets, r.lengths, r.relLines, r.flags, r.cuts].filter((a) => a !== null).map((a) => a.buffer as ArrayBuffer);
     return { result: r, transfer };
   }
-  st.fetcher ??= new RecordFetcher(data.readPaths ?? []);
+  st.fetcher ??= new RecordFetcher(data.readPaths ?? [], data.maxOpen);
   const r = assemble(req, { fetcher: st.fetcher, fileKeys: data.fileKeys ?? [], flag: data.flag ?? null });
   return { result: r, transfer: [r.data.buffer as ArrayBuffer, r.lineLengths.buffer as ArrayBuffer] };
 }

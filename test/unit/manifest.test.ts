@@ -24,6 +24,8 @@ function fileIndexOf(d: DatasetInput, records: number, invalid: InvalidRecords =
     invalid,
     emptyNegLine: 0,
     anyNegatives: true,
+    maxGroupSizeField: 0,
+    anyWithoutGroupSize: true,
   };
 }
 

@@ -30,11 +30,11 @@ function violation(value: unknown, rules = plain): Violation {
 
 describe('checkRecord: a valid record', () => {
   it('gives its facts: no type, no batch size, no flags', () => {
-    expect(facts(rec())).toEqual({ type: null, batchSize: null, flags: 0, negatives: 2 });
+    expect(facts(rec())).toEqual({ type: null, batchSize: null, flags: 0, negatives: 2, trainGroupSize: null });
   });
 
   it('reports type and batch_size', () => {
-    expect(facts(rec({ type: "symmetric_sts", batch_size: 4 }))).toEqual({ type: "symmetric_sts", batchSize: 4, flags: 0, negatives: 2 });
+    expect(facts(rec({ type: "symmetric_sts", batch_size: 4 }))).toEqual({ type: "symmetric_sts", batchSize: 4, flags: 0, negatives: 2, trainGroupSize: null });
   });
 
   it('accepts optional prompt, type and category strings', () => {
@@ -244,7 +244,7 @@ describe('checkRecord: teacher scores with --knowledge-distillation', () => {
   const good = rec({ pos_scores: [0.9], neg_scores: [0.2, -1.5] });
 
   it('accepts finite scores of matching lengths, and does not flag them for removal', () => {
-    expect(facts(good, kd)).toEqual({ type: null, batchSize: null, flags: 0, negatives: 2 });
+    expect(facts(good, kd)).toEqual({ type: null, batchSize: null, flags: 0, negatives: 2, trainGroupSize: null });
   });
 
   it('accepts empty neg with empty neg_scores where no negative is sampled', () => {
@@ -293,7 +293,7 @@ describe('checkRecord: teacher scores with --knowledge-distillation', () => {
 
 describe('isViolation', () => {
   it('tells facts from violations', () => {
-    expect(isViolation({ type: null, batchSize: null, flags: 0, negatives: 0 })).toBe(false);
+    expect(isViolation({ type: null, batchSize: null, flags: 0, negatives: 0, trainGroupSize: null })).toBe(false);
     expect(isViolation({ code: 'E_FIELD', field: 'query', rule: 'must be a string', found: 'number 1' })).toBe(true);
   });
 });
