@@ -127,4 +127,6 @@ def collate_single(batch):
 def flag_features(item):
     """A flag-format step as FlagEmbedding's same-dataset collator takes it:
     (queries, passages, teacher_scores, no_in_batch_neg_flag)."""
+    if "queries" not in item:
+        raise ValueError("this step is in the raw format (records in 'examples'): build with --format flag for queries and passages")
     return item["queries"], item["passages"], item["teacher_scores"], item["no_in_batch_neg"]

@@ -265,6 +265,7 @@ function capAll(indexes: readonly FileIndex[], options: BuildOptions, log: Logge
     kept: capRecords(ix.records, options.maxExamplesPerDataset, options.seed, ix.file.key),
     type: ix.type,
     batchSizeField: ix.batchSizeField,
+    invalid: ix.invalid.count,
   }));
   const capped = datasets.filter((d) => d.kept.length < (indexes[d.fileIndex] as FileIndex).records).length;
   if (capped > 0) {
@@ -299,7 +300,12 @@ function planAll(groups: readonly Group[], options: BuildOptions, log: Logger): 
   const counts = groups.map((g) => countGroup(g, options.worldSize));
   groups.forEach((g, i) => {
     const c = counts[i] as GroupCounts;
-    if (c.tailPerEpoch > 0) {
+    if (c.batchesPerEpoch === 0) {
+      log.warn(
+        { stage: 'plan', group: g.id, examples: g.size, global_batch_size: c.globalBatchSize, tail_left_out_per_epoch: c.tailPerEpoch },
+        `${g.id}: contributes no batches: its ${g.size} examples do not fill one global batch of ${c.globalBatchSize}`,
+      );
+    } else if (c.tailPerEpoch > 0) {
       log.warn(
         { stage: 'plan', group: g.id, examples: g.size, global_batch_size: c.globalBatchSize, tail_left_out_per_epoch: c.tailPerEpoch },
         `${g.id}: ${c.tailPerEpoch} of ${g.size} examples left out each epoch as the incomplete tail (global batch ${c.globalBatchSize})`,

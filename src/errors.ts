@@ -78,6 +78,7 @@ export function formatLocation(loc: ErrorLocation): string {
 export function describeFound(value: unknown, max = 60): string {
   let s: string;
   if (value === undefined) return 'nothing (field missing)';
+  if (value === null) return 'null';
   // JSON has no Infinity or NaN: a number literal too large for a double parses to Infinity.
   if (typeof value === 'number' && !Number.isFinite(value)) return `number ${String(value)}`;
   try {

@@ -10,5 +10,10 @@ suite = unittest.defaultTestLoader.discover(here)
 result = unittest.TextTestRunner(verbosity=2).run(suite)
 failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
 skipped = len(result.skipped)
-print(json.dumps({"python_tests": {"passed": result.testsRun - failed - skipped, "failed": failed, "skipped": skipped}}))
+counts = {"python_tests": {"passed": result.testsRun - failed - skipped, "failed": failed, "skipped": skipped}}
+print(json.dumps(counts))
+# SAMEBATCH_PY_REPORT=FILE: the counts for .ci/run's closing line.
+if os.environ.get("SAMEBATCH_PY_REPORT"):
+    with open(os.environ["SAMEBATCH_PY_REPORT"], "w", encoding="utf-8") as f:
+        json.dump(counts, f)
 sys.exit(0 if result.wasSuccessful() and result.testsRun > 0 else 1)

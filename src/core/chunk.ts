@@ -134,7 +134,9 @@ export function checkRecordText(text: string, line: number, column: number, rule
   }
   const facts = checkRecord(value, rules);
   if (isViolation(facts)) {
-    return { fault: { code: facts.code, relLine: line, text: `field "${facts.field}" ${facts.rule}, got ${facts.found}` } };
+    // A record that is not an object has no fields to name.
+    const what = facts.field === '(record)' ? facts.rule : `field "${facts.field}" ${facts.rule}`;
+    return { fault: { code: facts.code, relLine: line, text: `${what}, got ${facts.found}` } };
   }
   return { facts, value: value as Record<string, unknown> };
 }

@@ -9,6 +9,8 @@ import { compareCodePoints } from './names.js';
 
 export interface DatasetInput extends Dataset {
   file: DataFile;
+  /** Records skipped as invalid (--skip-invalid); 0 otherwise. */
+  invalid: number;
   type: string | null;
   batchSizeField: number | null;
 }
@@ -106,7 +108,7 @@ export function groupDatasets(datasets: readonly DatasetInput[], rules: Grouping
     const n = size(d);
     if (n === 0) {
       // upstream fault 9: an empty file crashed the loader.
-      skipped.push({ path: d.file.path, records: 0, reason: 'empty: no records' });
+      skipped.push({ path: d.file.path, records: 0, reason: d.invalid > 0 ? `empty: no valid records (${d.invalid} invalid, skipped)` : 'empty: no records' });
     } else if (n >= rules.smallThreshold) {
       groups.push(own(d));
     } else if (d.file.fromFileArg) {

@@ -52,6 +52,7 @@ function dataset(file: DataFile, spec: DatasetSpec): Omit<DatasetInput, 'fileInd
     kept: spec.kept ? Uint32Array.from(spec.kept) : identity(spec.size ?? 0),
     type: spec.type ?? null,
     batchSizeField: spec.batchSizeField ?? null,
+    invalid: 0,
   };
 }
 

@@ -43,7 +43,7 @@ describe('formatLocation', () => {
 describe('describeFound', () => {
   it('says what kind of value was found and shows it', () => {
     expect(describeFound(undefined)).toMatch(/missing/);
-    expect(describeFound(null)).toBe('null null');
+    expect(describeFound(null)).toBe('null');
     expect(describeFound([1, 2])).toBe('array [1,2]');
     expect(describeFound('x')).toBe('string "x"');
     expect(describeFound(3)).toBe('number 3');
