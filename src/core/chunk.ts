@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { SamebatchError, type ErrorCode } from '../errors.js';
-import { RECORD_HAS_SCORES, RECORD_REWRITE, type InvalidRecords } from '../types.js';
+import { RECORD_HAS_SCORES, RECORD_REWRITE, type FileIndex, type InvalidRecords } from '../types.js';
 import { memberCuts } from './json-members.js';
 import { checkRecord, isViolation, type RecordFacts, type RecordRules } from './record.js';
 
@@ -311,24 +311,8 @@ export function indexChunk(buf: Uint8Array, base: number, rules: ChunkRules): Ch
   return b.result(line);
 }
 
-/** A file's records and facts, merged from its chunks in file order. */
-export interface MergedIndex {
-  records: number;
-  offsets: Float64Array;
-  lengths: Uint32Array;
-  lines: Uint32Array;
-  flags: Uint8Array;
-  cuts: Uint32Array | null;
-  type: string | null;
-  batchSizeField: number | null;
-  invalid: InvalidRecords;
-  /** Line of the first record with an empty `neg` (0: none), and whether any record has negatives. */
-  emptyNegLine: number;
-  anyNegatives: boolean;
-  /** Largest `train_group_size` field (0: none), and whether some record has no such field. */
-  maxGroupSizeField: number;
-  anyWithoutGroupSize: boolean;
-}
+/** A file's records and facts, merged from its chunks in file order: a FileIndex without the file. */
+export type MergedIndex = Omit<FileIndex, 'file' | 'readPath' | 'bytes'>;
 
 function located(path: string, f: ChunkFault, lineBase: number): { message: string; line: number; column?: number } {
   const line = lineBase + f.relLine;

@@ -2,7 +2,7 @@
  * The manifest: the index and receipt of a run. Pure: made from the run's plain data. It holds no
  * timestamps or machine facts, so the same command gives the same bytes.
  */
-import type { FileIndex, Grouping, PassedOver, ShardInfo } from '../types.js';
+import type { FileIndex, Group, Grouping, PassedOver, ShardInfo } from '../types.js';
 import type { Fingerprint } from './fingerprint.js';
 import type { GroupCounts } from './plan.js';
 
@@ -23,6 +23,22 @@ export interface ManifestInput {
   format: 'raw' | 'flag';
   perRank: boolean;
   shards: readonly ShardInfo[];
+}
+
+/** A group as the manifest (and the plan report) describe it. */
+export function describeGroup(g: Group, c: GroupCounts, indexes: readonly FileIndex[]) {
+  return {
+    id: g.id,
+    merged: g.merged,
+    members: g.members.map((d) => (indexes[d.fileIndex] as FileIndex).file.path),
+    examples: g.size,
+    type: g.type,
+    no_in_batch_neg: g.noInBatchNeg,
+    batch_size: g.batchSize,
+    global_batch_size: c.globalBatchSize,
+    batches_per_epoch: c.batchesPerEpoch,
+    tail_left_out_per_epoch: c.tailPerEpoch,
+  };
 }
 
 export function buildManifest(m: ManifestInput): Record<string, unknown> {
@@ -76,21 +92,7 @@ export function buildManifest(m: ManifestInput): Record<string, unknown> {
       no_in_batch_neg: ix.file.noInBatchNeg,
       group: groupOf.get(ix.file.path) ?? null,
     })),
-    groups: m.grouping.groups.map((g, i) => {
-      const c = m.counts[i] as GroupCounts;
-      return {
-        id: g.id,
-        merged: g.merged,
-        members: g.members.map((d) => (m.indexes[d.fileIndex] as FileIndex).file.path),
-        examples: g.size,
-        type: g.type,
-        no_in_batch_neg: g.noInBatchNeg,
-        batch_size: g.batchSize,
-        global_batch_size: c.globalBatchSize,
-        batches_per_epoch: c.batchesPerEpoch,
-        tail_left_out_per_epoch: c.tailPerEpoch,
-      };
-    }),
+    groups: m.grouping.groups.map((g, i) => describeGroup(g, m.counts[i] as GroupCounts, m.indexes)),
     skipped: m.grouping.skipped,
     dropped: m.grouping.dropped,
     passed_over: m.passedOver,

@@ -5,6 +5,7 @@
  */
 import type { FileIndex, Grouping, PassedOver, DroppedGroup, SkippedFile } from '../types.js';
 import type { GroupCounts } from './plan.js';
+import { describeGroup } from './manifest.js';
 
 export const PLAN_REPORT_FORMAT = 1;
 
@@ -124,16 +125,7 @@ export function planReport(p: PlanReportInput): PlanReport {
   const groups = p.grouping.groups.map((g, i): PlanGroup => {
     const c = p.counts[i] as GroupCounts;
     return {
-      id: g.id,
-      merged: g.merged,
-      members: g.members.map((d) => (p.indexes[d.fileIndex] as FileIndex).file.path),
-      examples: g.size,
-      type: g.type,
-      no_in_batch_neg: g.noInBatchNeg,
-      batch_size: g.batchSize,
-      global_batch_size: c.globalBatchSize,
-      batches_per_epoch: c.batchesPerEpoch,
-      tail_left_out_per_epoch: c.tailPerEpoch,
+      ...describeGroup(g, c, p.indexes),
       share_of_steps: stepsPerEpoch === 0 ? 0 : c.batchesPerEpoch / stepsPerEpoch,
       share_of_examples: examplesPerEpoch === 0 ? 0 : (c.batchesPerEpoch * c.globalBatchSize) / examplesPerEpoch,
     };
