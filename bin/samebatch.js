@@ -2,6 +2,8 @@
 import { main } from '../dist/cli.js';
 
 const status = await main(process.argv);
-// Everything is written by now (standard output and the logs are written synchronously): end
-// here rather than wait for a handle some library may have left open.
-process.exit(status);
+process.exitCode = status;
+// The process ends by itself once standard output has drained. Should some handle stay open
+// after that, end anyway: a make or CI step must never wait on a finished run. (Not an
+// immediate process.exit: that could cut off output still queued for a pipe.)
+setTimeout(() => process.exit(status), 5000).unref();

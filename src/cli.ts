@@ -202,8 +202,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * A progress bar on standard error, only when it is a terminal and the write stage takes more
- * than a moment; never on standard output.
+ * A progress bar on standard error (reading, then writing), only when it is a terminal and the
+ * run takes more than a moment; never on standard output.
  */
 function progressDisplay(): { update: (stage: 'index' | 'write', done: number, total: number, records?: number) => void; stop: () => void } {
   if (!process.stderr.isTTY || !(process.stderr.columns > 0)) return { update: () => {}, stop: () => {} };
