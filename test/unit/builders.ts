@@ -1,7 +1,7 @@
 /** Small builders of core inputs for the unit tests. */
 import type { DatasetInput } from '../../src/core/group.js';
 import { identity } from '../../src/core/rng.js';
-import type { DataFile } from '../../src/types.js';
+import type { DataFile, FileIndex, InvalidRecords } from '../../src/types.js';
 
 export interface DatasetSpec {
   /** Records kept (0..size-1), unless `kept` is given. */
@@ -59,4 +59,28 @@ function dataset(file: DataFile, spec: DatasetSpec): Omit<DatasetInput, 'fileInd
 /** Numbers the datasets in discovery order, as the indexer does. */
 export function indexed(list: readonly Omit<DatasetInput, 'fileIndex'>[]): DatasetInput[] {
   return list.map((d, fileIndex) => ({ ...d, fileIndex }));
+}
+
+export const noInvalid: InvalidRecords = { count: 0, codes: {}, first: [] };
+
+/** A FileIndex for a dataset as the indexer would leave it (references all zero). */
+export function fileIndexOf(d: Omit<DatasetInput, 'fileIndex'>, records: number, invalid: InvalidRecords = noInvalid): FileIndex {
+  return {
+    file: d.file,
+    readPath: d.file.absPath,
+    bytes: records * 100,
+    records,
+    offsets: new Float64Array(records),
+    lengths: new Uint32Array(records),
+    lines: new Uint32Array(records),
+    flags: new Uint8Array(records),
+    cuts: null,
+    type: d.type,
+    batchSizeField: d.batchSizeField,
+    invalid,
+    emptyNegLine: 0,
+    anyNegatives: true,
+    maxGroupSizeField: 0,
+    anyWithoutGroupSize: true,
+  };
 }

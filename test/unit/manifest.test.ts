@@ -2,32 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { groupDatasets } from '../../src/core/group.js';
 import { buildManifest, MANIFEST_FORMAT, type ManifestInput } from '../../src/core/manifest.js';
 import { countGroup } from '../../src/core/plan.js';
-import type { DatasetInput } from '../../src/core/group.js';
-import type { FileIndex, InvalidRecords, ShardInfo } from '../../src/types.js';
-import { dirFile, fileArg, indexed } from './builders.js';
-
-const noInvalid: InvalidRecords = { count: 0, codes: {}, first: [] };
-
-function fileIndexOf(d: DatasetInput, records: number, invalid: InvalidRecords = noInvalid): FileIndex {
-  return {
-    file: d.file,
-    readPath: d.file.absPath,
-    bytes: records * 100,
-    records,
-    offsets: new Float64Array(records),
-    lengths: new Uint32Array(records),
-    lines: new Uint32Array(records),
-    flags: new Uint8Array(records),
-    cuts: null,
-    type: d.type,
-    batchSizeField: d.batchSizeField,
-    invalid,
-    emptyNegLine: 0,
-    anyNegatives: true,
-    maxGroupSizeField: 0,
-    anyWithoutGroupSize: true,
-  };
-}
+import type { ShardInfo } from '../../src/types.js';
+import { dirFile, fileArg, fileIndexOf, indexed, noInvalid } from './builders.js';
 
 /**
  * nq.jsonl (10) and tiny.jsonl (2, skipped) as file arguments; directory d with big.jsonl

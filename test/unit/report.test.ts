@@ -2,32 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { groupDatasets } from '../../src/core/group.js';
 import { countGroup } from '../../src/core/plan.js';
 import { planReport, renderPlanText, type PlanReportInput } from '../../src/core/report.js';
-import type { FileIndex, InvalidRecords } from '../../src/types.js';
-import type { DatasetInput } from '../../src/core/group.js';
-import { dirFile, fileArg, indexed } from './builders.js';
-
-const noInvalid: InvalidRecords = { count: 0, codes: {}, first: [] };
-
-function fileIndexOf(d: DatasetInput, records: number, invalid = noInvalid): FileIndex {
-  return {
-    file: d.file,
-    readPath: d.file.absPath,
-    bytes: records * 100,
-    records,
-    offsets: new Float64Array(records),
-    lengths: new Uint32Array(records),
-    lines: new Uint32Array(records),
-    flags: new Uint8Array(records),
-    cuts: null,
-    type: d.type,
-    batchSizeField: d.batchSizeField,
-    invalid,
-    emptyNegLine: 0,
-    anyNegatives: true,
-    maxGroupSizeField: 0,
-    anyWithoutGroupSize: true,
-  };
-}
+import { dirFile, fileArg, fileIndexOf, indexed, noInvalid } from './builders.js';
 
 /**
  * nq.jsonl (10, 2 more invalid) and tiny.jsonl (2, skipped) as file arguments; directory d with
