@@ -405,7 +405,6 @@ async function writeAll(
           offsets: new Float64Array(n),
           lengths: new Uint32Array(n),
           flags: new Uint8Array(n),
-          cuts: new Uint32Array(2 * n),
         };
         refs.forEach(([f, r], i) => {
           const ix = indexes[f]!;
@@ -414,10 +413,6 @@ async function writeAll(
           task.offsets[i] = ix.offsets[r]!;
           task.lengths[i] = ix.lengths[r]!;
           task.flags[i] = ix.flags[r]!;
-          if (ix.cuts) {
-            task.cuts[2 * i] = ix.cuts[2 * r]!;
-            task.cuts[2 * i + 1] = ix.cuts[2 * r + 1]!;
-          }
         });
         yield { task, examples };
       }

@@ -41,8 +41,6 @@ export interface Discovery {
 
 /** Record flags, carried in a typed array per file: teacher scores to drop on output. */
 export const RECORD_HAS_SCORES = 1;
-/** Teacher scores to drop that are not one contiguous run of bytes: the writer re-serialises the record. */
-export const RECORD_REWRITE = 2;
 
 /**
  * One data file after reading: references to its records (byte offset, length, line), never the
@@ -59,8 +57,6 @@ export interface FileIndex {
   lengths: Uint32Array;
   lines: Uint32Array;
   flags: Uint8Array;
-  /** Per record [start, end) of the bytes to cut (teacher scores), relative to the record; null when none. */
-  cuts: Uint32Array | null;
   /** The records' shared `type`, or null when they carry none. */
   type: string | null;
   /** The records' shared `batch_size` field, or null when they carry none. */

@@ -5,8 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { SamebatchError, type ErrorCode } from '../errors.js';
-import { RECORD_HAS_SCORES, RECORD_REWRITE, type FileIndex, type InvalidRecords } from '../types.js';
-import { memberCuts } from './json-members.js';
+import type { FileIndex, InvalidRecords } from '../types.js';
 import { checkRecord, isViolation, type RecordFacts, type RecordRules } from './record.js';
 
 
@@ -34,8 +33,6 @@ export interface ChunkResult {
   lengths: Uint32Array;
   relLines: Uint32Array;
   flags: Uint8Array;
-  /** Per record [start, end) of the bytes to cut (relative to the record), or null when no record has scores to drop. */
-  cuts: Uint32Array | null;
   /** Lines in the chunk (a final line without "\n" counts). */
   lines: number;
   first: FirstFacts | null;
@@ -146,7 +143,6 @@ class Out {
   lengths: Uint32Array;
   relLines: Uint32Array;
   flags: Uint8Array;
-  cuts: Uint32Array | null = null;
   n = 0;
 
   constructor(private cap: number) {
@@ -170,24 +166,14 @@ class Out {
     const f = new Uint8Array(this.cap);
     f.set(this.flags);
     this.flags = f;
-    if (this.cuts) {
-      const c = new Uint32Array(this.cap * 2);
-      c.set(this.cuts);
-      this.cuts = c;
-    }
   }
 
-  push(offset: number, length: number, relLine: number, flags: number, cut: readonly number[] | null): void {
+  push(offset: number, length: number, relLine: number, flags: number): void {
     if (this.n === this.cap) this.grow();
     this.offsets[this.n] = offset;
     this.lengths[this.n] = length;
     this.relLines[this.n] = relLine;
     this.flags[this.n] = flags;
-    if (cut !== null) {
-      this.cuts ??= new Uint32Array(this.cap * 2);
-      this.cuts[2 * this.n] = cut[0] as number;
-      this.cuts[2 * this.n + 1] = cut[1] as number;
-    }
     this.n++;
   }
 }
@@ -203,7 +189,7 @@ export class ChunkBuilder {
   // ignoreBOM: a byte-order mark is only skipped at the start of a file (by indexChunk); one
   // inside a file stays in the text, and JSON.parse reports it.
   private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  private readonly r: Omit<ChunkResult, 'records' | 'offsets' | 'lengths' | 'relLines' | 'flags' | 'cuts'> = {
+  private readonly r: Omit<ChunkResult, 'records' | 'offsets' | 'lengths' | 'relLines' | 'flags'> = {
     lines: 0,
     first: null,
     deviation: null,
@@ -259,14 +245,9 @@ export class ChunkBuilder {
     } else r.anyNegatives = true;
     if (facts.trainGroupSize === null) r.anyWithoutGroupSize = true;
     else r.maxGroupSizeField = Math.max(r.maxGroupSizeField, facts.trainGroupSize);
-    let flags = facts.flags;
-    let cut: number[] | null = null;
-    if (flags & RECORD_HAS_SCORES) {
-      const cuts = memberCuts(bytes, SCORE_KEYS);
-      if (cuts.length === 2) cut = cuts;
-      else flags |= RECORD_REWRITE;
-    }
-    this.out.push(offset, bytes.length, line, flags, cut);
+    // Records with teacher scores to drop are only flagged; the writer cuts the scores out of
+    // their bytes (no per-record cut positions held in memory).
+    this.out.push(offset, bytes.length, line, facts.flags);
     return true;
   }
 
@@ -281,7 +262,6 @@ export class ChunkBuilder {
       lengths: o.lengths.slice(0, n),
       relLines: o.relLines.slice(0, n),
       flags: o.flags.slice(0, n),
-      cuts: o.cuts ? o.cuts.slice(0, 2 * n) : null,
     };
   }
 }
@@ -388,7 +368,6 @@ export function mergeChunks(path: string, chunks: readonly ChunkResult[], skipIn
   const lengths = new Uint32Array(n);
   const lines = new Uint32Array(n);
   const flags = new Uint8Array(n);
-  const cuts = chunks.some((c) => c.cuts !== null) ? new Uint32Array(2 * n) : null;
   let at = 0;
   let base = 0;
   for (const c of chunks) {
@@ -396,7 +375,6 @@ export function mergeChunks(path: string, chunks: readonly ChunkResult[], skipIn
     lengths.set(c.lengths, at);
     flags.set(c.flags, at);
     for (let i = 0; i < c.records; i++) lines[at + i] = base + (c.relLines[i] as number);
-    if (cuts && c.cuts) cuts.set(c.cuts, 2 * at);
     at += c.records;
     base += c.lines;
   }
@@ -407,7 +385,6 @@ export function mergeChunks(path: string, chunks: readonly ChunkResult[], skipIn
     lengths,
     lines,
     flags,
-    cuts,
     type: f?.type ?? null,
     batchSizeField: f?.batchSize ?? null,
     invalid,

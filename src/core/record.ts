@@ -124,9 +124,3 @@ export function checkRecord(value: unknown, rules: RecordRules): RecordFacts | V
 export function isViolation(x: RecordFacts | Violation): x is Violation {
   return (x as Violation).rule !== undefined;
 }
-
-/** The record as written to a batch line when it must change: teacher scores removed. */
-export function stripScores(record: Record<string, unknown>): Record<string, unknown> {
-  const { pos_scores: _p, neg_scores: _n, ...rest } = record;
-  return rest;
-}

@@ -1,15 +1,15 @@
 /**
  * Materialisation: fetches records by reference (file, offset, length) and assembles batch
- * lines. Records that keep their content are copied byte for byte; teacher scores leave as one
- * cut byte range, and only a record whose scores are not contiguous is re-serialised. The same
- * code runs inline (--jobs 1) and in worker threads, so the bytes never depend on --jobs.
+ * lines. Records are copied byte for byte; teacher scores to drop are cut out as byte ranges.
+ * The same code runs inline (--jobs 1) and in worker threads, so the bytes never depend on
+ * --jobs.
  */
 import fs from 'node:fs';
 import { RAW_TAIL, flagPayload } from '../core/batch-line.js';
 import { flagBatch, groupSizeOf, type FlagOptions, type FlagRecord } from '../core/flag-format.js';
-import { applyCuts } from '../core/json-members.js';
-import { stripScores } from '../core/record.js';
-import { RECORD_HAS_SCORES, RECORD_REWRITE } from '../types.js';
+import { SCORE_KEYS } from '../core/chunk.js';
+import { applyCuts, memberCuts } from '../core/json-members.js';
+import { RECORD_HAS_SCORES } from '../types.js';
 
 /** Data files open at once across all threads; each thread gets its share (at least 4). */
 export const OPEN_FILES_BUDGET = 256;
@@ -75,8 +75,6 @@ export interface AssembleTask {
   offsets: Float64Array;
   lengths: Uint32Array;
   flags: Uint8Array;
-  /** Two per example: the byte range of teacher scores to cut, relative to the record. */
-  cuts: Uint32Array;
 }
 
 export interface AssembleContext {
@@ -95,14 +93,14 @@ export interface Assembled {
 const COMMA = Buffer.from(',');
 const RAW_TAIL_BYTES = Buffer.from(RAW_TAIL);
 
-/** A record as it goes into a raw line: its own bytes, less teacher scores without --knowledge-distillation. */
+/**
+ * A record as it goes into a raw line: its own bytes, less teacher scores without
+ * --knowledge-distillation, cut out as byte ranges (found here, in the writer threads, rather
+ * than held per record since indexing).
+ */
 function rawRecord(buf: Buffer, t: AssembleTask, i: number): Buffer {
-  const flags = t.flags[i] as number;
-  if ((flags & RECORD_HAS_SCORES) === 0) return buf;
-  if (flags & RECORD_REWRITE) {
-    return Buffer.from(JSON.stringify(stripScores(JSON.parse(buf.toString('utf8')) as Record<string, unknown>)), 'utf8');
-  }
-  return applyCuts(buf, [t.cuts[2 * i] as number, t.cuts[2 * i + 1] as number]);
+  if (((t.flags[i] as number) & RECORD_HAS_SCORES) === 0) return buf;
+  return applyCuts(buf, memberCuts(buf, SCORE_KEYS));
 }
 
 export function assemble(t: AssembleTask, ctx: AssembleContext): Assembled {

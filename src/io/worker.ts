@@ -28,7 +28,7 @@ const state: WorkerState = { fetcher: null };
 export function handle(req: WorkerRequest, data: WorkerData, st: WorkerState): { result: unknown; transfer: ArrayBuffer[] } {
   if (req.kind === 'chunk') {
     const r = indexChunk(readRange(req.readPath, req.start, req.end), req.start, req.rules);
-    const transfer = [r.offsets, r.lengths, r.relLines, r.flags, r.cuts].filter((a) => a !== null).map((a) => a.buffer as ArrayBuffer);
+    const transfer = [r.offsets, r.lengths, r.relLines, r.flags].map((a) => a.buffer as ArrayBuffer);
     return { result: r, transfer };
   }
   st.fetcher ??= new RecordFetcher(data.readPaths ?? [], data.maxOpen);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { indexChunk, mergeChunks, type ChunkRules } from '../../src/core/chunk.js';
 import { SamebatchError } from '../../src/errors.js';
+import { RECORD_HAS_SCORES } from '../../src/types.js';
 
 const strict: ChunkRules = { knowledgeDistillation: false, trainGroupSize: 8, skipInvalid: false };
 const lenient: ChunkRules = { ...strict, skipInvalid: true };
@@ -22,7 +23,7 @@ function indexInChunks(buf: Buffer, cutsAfter: number[], rules: ChunkRules) {
 function outcome(fn: () => unknown): unknown {
   try {
     const r = fn() as Record<string, unknown>;
-    return { ...r, offsets: [...(r.offsets as Float64Array)], lengths: [...(r.lengths as Uint32Array)], lines: [...(r.lines as Uint32Array)], flags: [...(r.flags as Uint8Array)], cuts: r.cuts ? [...(r.cuts as Uint32Array)] : null };
+    return { ...r, offsets: [...(r.offsets as Float64Array)], lengths: [...(r.lengths as Uint32Array)], lines: [...(r.lines as Uint32Array)], flags: [...(r.flags as Uint8Array)] };
   } catch (e) {
     return { error: (e as SamebatchError).code, message: (e as Error).message };
   }
@@ -51,7 +52,7 @@ function lineOf(kind: string, i: number): string {
 }
 
 describe('indexChunk + mergeChunks', () => {
-  it('gives line numbers, offsets and score cuts that point at the records', () => {
+  it('gives line numbers and offsets that point at the records, and flags those with teacher scores', () => {
     const text = `\uFEFF${good(1)}\n\n${good(2)}\r\n${good(3)}`;
     const buf = Buffer.from(text);
     const m = indexInChunks(buf, [], strict);
@@ -60,8 +61,7 @@ describe('indexChunk + mergeChunks', () => {
     for (let r = 0; r < 3; r++) {
       const rec = buf.subarray(m.offsets[r]!, m.offsets[r]! + m.lengths[r]!).toString();
       expect(JSON.parse(rec).query).toBe(`q${r + 1}`);
-      const cut = rec.slice(0, m.cuts![2 * r]!) + rec.slice(m.cuts![2 * r + 1]!);
-      expect(JSON.parse(cut)).toEqual({ query: `q${r + 1}`, pos: ['p'], neg: ['n'], type: 'normal' });
+      expect(m.flags[r]).toBe(RECORD_HAS_SCORES);
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRecord, isViolation, negativesSampled, stripScores, type RecordFacts, type Violation } from '../../src/core/record.js';
+import { checkRecord, isViolation, negativesSampled, type RecordFacts, type Violation } from '../../src/core/record.js';
 import { ERROR_CODES } from '../../src/errors.js';
 import { RECORD_HAS_SCORES } from '../../src/types.js';
 
@@ -295,35 +295,5 @@ describe('isViolation', () => {
   it('tells facts from violations', () => {
     expect(isViolation({ type: null, batchSize: null, flags: 0, negatives: 0, trainGroupSize: null })).toBe(false);
     expect(isViolation({ code: 'E_FIELD', field: 'query', rule: 'must be a string', found: 'number 1' })).toBe(true);
-  });
-});
-
-describe('stripScores', () => {
-  it('removes pos_scores and neg_scores and keeps everything else', () => {
-    const r = rec({ pos_scores: [1], neg_scores: [0, 0], prompt: 'p', type: 'normal', extra: { a: 1 } });
-    expect(stripScores(r)).toEqual({
-      query: 'what is a cat',
-      pos: ['a small feline'],
-      neg: ['a dog', 'a car'],
-      prompt: 'p',
-      type: 'normal',
-      extra: { a: 1 },
-    });
-  });
-
-  it('does not change its input', () => {
-    const r = rec({ pos_scores: [1], neg_scores: [0, 0] });
-    stripScores(r);
-    expect(r).toHaveProperty('pos_scores');
-    expect(r).toHaveProperty('neg_scores');
-  });
-
-  it('keeps the order of the remaining fields', () => {
-    const r = { neg: [], pos_scores: [1], query: 'q', neg_scores: [], pos: ['p'] };
-    expect(Object.keys(stripScores(r))).toEqual(['neg', 'query', 'pos']);
-  });
-
-  it('leaves a record without scores as it was', () => {
-    expect(stripScores(rec())).toEqual(rec());
   });
 });
