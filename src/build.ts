@@ -206,6 +206,7 @@ async function indexAll(files: readonly DataFile[], options: BuildOptions, env: 
     },
     pool,
     work,
+    keepLines: options.provenance,
     onBytes: (n, records) => {
       doneBytes += n;
       doneRecords += records;
@@ -379,7 +380,7 @@ async function writeAll(
           const per = batchRefs.length / ranks;
           for (let r = 0; r < ranks; r++) {
             const slice = batchRefs.slice(r * per, (r + 1) * per);
-            const provenance = options.provenance ? slice.map(([f, i]) => `${indexes[f]!.file.path}:${indexes[f]!.lines[i]}`) : null;
+            const provenance = options.provenance ? slice.map(([f, i]) => `${indexes[f]!.file.path}:${indexes[f]!.lines![i]}`) : null;
             const header = { epoch, step, epochStep: k, group: g.id, type: g.type, batchSize: g.batchSize, worldSize: options.worldSize, noInBatchNeg: g.noInBatchNeg };
             heads.push(lineHead(options.perRank ? { ...header, rank: r } : header, provenance) + rawTail);
             examples.push(per);

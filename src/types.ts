@@ -55,7 +55,8 @@ export interface FileIndex {
   records: number;
   offsets: Float64Array;
   lengths: Uint32Array;
-  lines: Uint32Array;
+  /** 1-based line of each record; kept only when --provenance needs it. */
+  lines: Uint32Array | null;
   flags: Uint8Array;
   /** The records' shared `type`, or null when they carry none. */
   type: string | null;

@@ -305,7 +305,7 @@ function located(path: string, f: ChunkFault, lineBase: number): { message: stri
  * `batch_size`). Throws the first fault in file order, so the error does not depend on how the
  * file was cut into chunks or how many chunks ran at once.
  */
-export function mergeChunks(path: string, chunks: readonly ChunkResult[], skipInvalid: boolean): MergedIndex {
+export function mergeChunks(path: string, chunks: readonly ChunkResult[], skipInvalid: boolean, keepLines = true): MergedIndex {
   let first: FirstFacts | null = null;
   let firstLine = 0;
   let emptyNegLine = 0;
@@ -366,7 +366,8 @@ export function mergeChunks(path: string, chunks: readonly ChunkResult[], skipIn
   const n = chunks.reduce((k, c) => k + c.records, 0);
   const offsets = new Float64Array(n);
   const lengths = new Uint32Array(n);
-  const lines = new Uint32Array(n);
+  // Line numbers are needed only for provenance: 4 bytes a record otherwise saved.
+  const lines = keepLines ? new Uint32Array(n) : null;
   const flags = new Uint8Array(n);
   let at = 0;
   let base = 0;
@@ -374,7 +375,7 @@ export function mergeChunks(path: string, chunks: readonly ChunkResult[], skipIn
     offsets.set(c.offsets, at);
     lengths.set(c.lengths, at);
     flags.set(c.flags, at);
-    for (let i = 0; i < c.records; i++) lines[at + i] = base + (c.relLines[i] as number);
+    if (lines) for (let i = 0; i < c.records; i++) lines[at + i] = base + (c.relLines[i] as number);
     at += c.records;
     base += c.lines;
   }

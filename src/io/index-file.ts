@@ -96,6 +96,8 @@ export interface IndexContext {
   pool: WorkerPool;
   work: WorkDir;
   chunkBytes?: number;
+  /** Keep each record's line number (for --provenance). */
+  keepLines: boolean;
   /** Told the bytes (as stored) and records of each chunk as it is done. */
   onBytes?: (bytes: number, records: number) => void;
 }
@@ -146,7 +148,7 @@ export async function indexFile(file: DataFile, ctx: IndexContext): Promise<File
       return r;
     }),
   );
-  return { file, readPath, bytes: stat.size, ...mergeChunks(file.path, results, ctx.rules.skipInvalid) };
+  return { file, readPath, bytes: stat.size, ...mergeChunks(file.path, results, ctx.rules.skipInvalid, ctx.keepLines) };
 }
 
 /**
@@ -203,7 +205,7 @@ function indexJsonArray(file: DataFile, readPath: string, bytes: number, ctx: In
     });
   }
   // Element lines are absolute, so the array is one chunk at line base 0.
-  return { file, readPath: target, bytes, ...mergeChunks(file.path, [b.result(0)], ctx.rules.skipInvalid) };
+  return { file, readPath: target, bytes, ...mergeChunks(file.path, [b.result(0)], ctx.rules.skipInvalid, ctx.keepLines) };
 }
 
 const NEWLINE = Buffer.from('\n');

@@ -57,7 +57,7 @@ describe('indexChunk + mergeChunks', () => {
     const buf = Buffer.from(text);
     const m = indexInChunks(buf, [], strict);
     expect(m.records).toBe(3);
-    expect([...m.lines]).toEqual([1, 3, 4]);
+    expect([...m.lines!]).toEqual([1, 3, 4]);
     for (let r = 0; r < 3; r++) {
       const rec = buf.subarray(m.offsets[r]!, m.offsets[r]! + m.lengths[r]!).toString();
       expect(JSON.parse(rec).query).toBe(`q${r + 1}`);
