@@ -25,8 +25,21 @@ export interface ManifestInput {
   shards: readonly ShardInfo[];
 }
 
-/** A group as the manifest (and the plan report) describe it. */
-export function describeGroup(g: Group, c: GroupCounts, indexes: readonly FileIndex[]) {
+/** A group as the manifest's `groups[]` (and the plan report) describe it. */
+export interface ManifestGroup {
+  id: string;
+  merged: boolean;
+  members: string[];
+  examples: number;
+  type: string | null;
+  no_in_batch_neg: boolean;
+  batch_size: number;
+  global_batch_size: number;
+  batches_per_epoch: number;
+  tail_left_out_per_epoch: number;
+}
+
+export function describeGroup(g: Group, c: GroupCounts, indexes: readonly FileIndex[]): ManifestGroup {
   return {
     id: g.id,
     merged: g.merged,

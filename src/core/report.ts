@@ -5,7 +5,7 @@
  */
 import type { FileIndex, Grouping, PassedOver, DroppedGroup, SkippedFile } from '../types.js';
 import type { GroupCounts } from './plan.js';
-import { describeGroup } from './manifest.js';
+import { describeGroup, type ManifestGroup } from './manifest.js';
 
 export const PLAN_REPORT_FORMAT = 1;
 
@@ -43,17 +43,7 @@ export interface PlanFile {
   global_batch_size: number | null;
 }
 
-export interface PlanGroup {
-  id: string;
-  merged: boolean;
-  members: string[];
-  examples: number;
-  type: string | null;
-  no_in_batch_neg: boolean;
-  batch_size: number;
-  global_batch_size: number;
-  batches_per_epoch: number;
-  tail_left_out_per_epoch: number;
+export interface PlanGroup extends ManifestGroup {
   /** batches_per_epoch / steps_per_epoch: the group's share of training steps (the effective mixture). */
   share_of_steps: number;
   /** Examples the group contributes per epoch / examples_per_epoch. */

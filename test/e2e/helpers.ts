@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import type { ManifestGroup } from '../../src/core/manifest.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(REPO, 'bin', 'samebatch.js');
@@ -149,18 +150,7 @@ export interface BatchLine {
   examples: Example[];
 }
 
-export interface ManifestGroup {
-  id: string;
-  merged: boolean;
-  members: string[];
-  examples: number;
-  type: string | null;
-  no_in_batch_neg: boolean;
-  batch_size: number;
-  global_batch_size: number;
-  batches_per_epoch: number;
-  tail_left_out_per_epoch: number;
-}
+export type { ManifestGroup };
 
 export interface ManifestShard {
   file: string;

@@ -13,6 +13,7 @@ import { build } from '../../src/build.js';
 import { SamebatchError } from '../../src/errors.js';
 import { createLogger } from '../../src/io/log.js';
 import { resolveOptions } from '../../src/options.js';
+import type { ManifestGroup } from '../../src/core/manifest.js';
 
 // ---------------------------------------------------------------------------------------------
 // scenario
@@ -305,18 +306,7 @@ interface ManifestShape {
     records_kept: number;
   };
   inputs: { path: string; id: string; bytes: number; records: number; kept: number; type: string | null; no_in_batch_neg: boolean; group: string | null }[];
-  groups: {
-    id: string;
-    merged: boolean;
-    members: string[];
-    examples: number;
-    type: string | null;
-    no_in_batch_neg: boolean;
-    batch_size: number;
-    global_batch_size: number;
-    batches_per_epoch: number;
-    tail_left_out_per_epoch: number;
-  }[];
+  groups: ManifestGroup[];
   skipped: { path: string; records: number; reason: string }[];
   dropped: { id: string; members: string[]; records: number; reason: string }[];
   passed_over: { path: string; reason: string }[];

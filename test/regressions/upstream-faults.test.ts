@@ -12,6 +12,7 @@ import { build, type BuildResult } from '../../src/build.js';
 import { SamebatchError } from '../../src/errors.js';
 import { createLogger, type Logger } from '../../src/io/log.js';
 import { resolveOptions, type BuildOptions } from '../../src/options.js';
+import type { ManifestGroup } from '../../src/core/manifest.js';
 
 // ---------------------------------------------------------------------------------------------
 // A file system whose directory listings come in another order. Node's readdir (libuv scandir)
@@ -64,18 +65,7 @@ interface Line {
 interface Manifest {
   totals: { tail_left_out_per_epoch: number; steps: number; steps_per_epoch: number };
   inputs: { path: string; id: string; records: number; kept: number; no_in_batch_neg: boolean; group: string | null }[];
-  groups: {
-    id: string;
-    merged: boolean;
-    members: string[];
-    examples: number;
-    type: string | null;
-    no_in_batch_neg: boolean;
-    batch_size: number;
-    global_batch_size: number;
-    batches_per_epoch: number;
-    tail_left_out_per_epoch: number;
-  }[];
+  groups: ManifestGroup[];
   skipped: { path: string; records: number; reason: string }[];
   dropped: { id: string; members: string[]; records: number; reason: string }[];
   passed_over: { path: string; reason: string }[];
